@@ -1,0 +1,3 @@
+from keyless.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,241 @@
+"""checkov adapter: turns keyless rules into checkov checks. The files in `checks/` only call this.
+
+The core computes every rule for an entity at once; each check keeps its own rule's findings. The
+result of the last entity is cached, because checkov runs all checks of one entity back to back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck as CfnResourceCheck
+from checkov.common.bridgecrew.severities import BcSeverities, Severities
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.data.base_check import BaseDataCheck
+from checkov.terraform.checks.module.base_module_check import BaseModuleCheck
+from checkov.terraform.checks.provider.base_check import BaseProviderCheck
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck as TfResourceCheck
+
+from keyless import cloudformation, terraform
+from keyless.catalog import rule
+from keyless.findings import Finding
+from keyless.parsing import load_cloudformation
+
+log = logging.getLogger(__name__)
+CATEGORIES = (CheckCategories.IAM, CheckCategories.SECRETS)
+
+
+class _EntityCache:
+    """Remember the findings of the last entity (keyed by identity, held so the id stays valid)."""
+
+    def __init__(self) -> None:
+        self.key: tuple[Any, ...] = ()
+        self.held: Any = None
+        self.findings: list[Finding] = []
+
+    def get(self, key: tuple[Any, ...], held: Any, compute: Callable[[], list[Finding]]) -> list[Finding]:
+        if key != self.key or held is not self.held:
+            self.key, self.held = key, held
+            try:
+                self.findings = compute()
+            except Exception:  # a rule never raises inside an engine
+                log.warning("keyless could not analyse %s; no keyless finding for it", key[-1], exc_info=True)
+                self.findings = []
+        return self.findings
+
+
+_tf_entities = _EntityCache()
+_cfn_templates: dict[str, tuple[tuple[float, int], list[Finding]]] = {}
+
+
+class _KeylessCheckMixin:
+    """Decide a check's result from the entity's findings, and have checkov mask key material."""
+
+    slug: str
+    id: str
+    details: list[str]
+    severity: Any
+
+    def _judge(self, conf: dict[str, Any], findings: list[Finding], resource: str | None = None) -> CheckResult:
+        mine = [f for f in findings if f.slug == self.slug and (resource is None or f.resource == resource)]
+        secrets = sorted({s for f in findings for s in f.secrets}, key=len, reverse=True)
+        if not mine:
+            # A passing record prints the code block unmasked: say nothing rather than print a key.
+            return CheckResult.UNKNOWN if secrets else CheckResult.PASSED
+        for i, secret in enumerate(secrets):
+            conf[f"{self.id}_secret_{i}"] = secret
+        order = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
+        worst = max((f.effective_severity for f in mine), key=order.index)
+        self.severity = Severities[getattr(BcSeverities, worst)]
+        self.details = [f.message for f in mine]
+        return CheckResult.FAILED
+
+
+def _base_kwargs(slug: str) -> dict[str, Any]:
+    r = rule(slug)
+    return {"name": r.title, "id": r.checkov_id, "categories": CATEGORIES, "guideline": r.guideline}
+
+
+# --- Terraform ---------------------------------------------------------------------------------
+
+
+def _graph_snapshot(graph: Any) -> terraform.TerraformGraph | None:
+    if graph is None or not hasattr(graph, "node_indices"):
+        return None
+    return _snapshot_cached(graph)
+
+
+_snapshots: dict[int, tuple[Any, terraform.TerraformGraph]] = {}
+
+
+def _snapshot_cached(graph: Any) -> terraform.TerraformGraph:
+    held = _snapshots.get(id(graph))
+    if held is None or held[0] is not graph:
+        _snapshots.clear()
+        held = (graph, _snapshot(graph))
+        _snapshots[id(graph)] = held
+    return held[1]
+
+
+def _snapshot(graph: Any) -> terraform.TerraformGraph:
+    """Copy the rustworkx graph checkov builds into keyless's plain TerraformGraph."""
+    snapshot = terraform.TerraformGraph()
+    position: dict[int, int] = {}
+    for index in graph.node_indices():
+        attrs = graph[index][1]
+        kind = attrs.get("block_type_", "")
+        config = attrs.get("config_") or {}
+        name = str(attrs.get("block_name_", ""))
+        if kind in ("resource", "data") and "." in name:
+            type_, _, short = name.partition(".")
+            inner = config.get(type_, {}).get(short, {}) if isinstance(config, Mapping) else {}
+        else:
+            type_, short = kind, name
+            inner = config.get(name, {}) if isinstance(config, Mapping) else {}
+        position[index] = len(snapshot.blocks)
+        snapshot.blocks.append(terraform.Block(
+            kind=kind, type=type_, name=short, address=str(attrs.get("__address__", name)),
+            config=terraform.unwrap(inner), scope=str(attrs.get("source_module_object_")),
+        ))
+    for src, dst in graph.edge_list():
+        if src in position and dst in position:
+            label = (graph.get_edge_data(src, dst) or {}).get("label", "")
+            snapshot.edges.append((position[src], position[dst], str(label)))
+    return snapshot
+
+
+def _tf_findings(check: Any, conf: dict[str, Any], kind: str, entity_type: str) -> list[Finding]:
+    name = check.entity_path.rsplit(":", 1)[-1]
+    address = str(conf.get("__address__") or (f"{entity_type}.{name}" if kind in ("resource", "data") else name))
+
+    def compute() -> list[Finding]:
+        graph = _graph_snapshot(check.graph) if kind == "resource" else None
+        block = None
+        if graph is not None:
+            found = graph.index_of(address)
+            block = graph.blocks[found] if found is not None else None
+        if block is None:
+            block = terraform.Block(kind=kind, type=entity_type, name=name, address=address,
+                                    config=terraform.unwrap({k: v for k, v in conf.items() if not k.startswith("__")}))
+        return terraform.scan_block(block, graph)
+
+    return _tf_entities.get((kind, check.entity_path, address), conf, compute)
+
+
+class _TerraformResourceCheck(_KeylessCheckMixin, TfResourceCheck):
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        return self._judge(conf, _tf_findings(self, conf, "resource", self.entity_type))
+
+
+class _TerraformDataCheck(_KeylessCheckMixin, BaseDataCheck):
+    def scan_data_conf(self, conf: dict[str, Any]) -> CheckResult:
+        return self._judge(conf, _tf_findings(self, conf, "data", self.entity_type))
+
+
+class _TerraformProviderCheck(_KeylessCheckMixin, BaseProviderCheck):
+    def scan_provider_conf(self, conf: dict[str, Any]) -> CheckResult:
+        return self._judge(conf, _tf_findings(self, conf, "provider", self.entity_type))
+
+
+class _TerraformModuleCheck(_KeylessCheckMixin, BaseModuleCheck):
+    def scan_module_conf(self, conf: dict[str, Any]) -> CheckResult:
+        return self._judge(conf, _tf_findings(self, conf, "module", "module"))
+
+
+# --- CloudFormation ----------------------------------------------------------------------------
+
+
+def _current_template_path() -> str | None:
+    """The absolute path of the template checkov is scanning.
+
+    checkov hands a CloudFormation check one resource and a root-relative file name; the runner's
+    loop holds the absolute path, and cross-resource rules need the whole template.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "check_definitions" and "file_abs_path" in frame.f_locals:
+            return str(frame.f_locals["file_abs_path"])
+        frame = frame.f_back
+    return None
+
+
+def _cfn_findings(path: str | None) -> list[Finding]:
+    if path is None:
+        return []
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return []
+    stamp = (stat.st_mtime, stat.st_size)
+    cached = _cfn_templates.get(path)
+    if cached is None or cached[0] != stamp:
+        try:
+            template = load_cloudformation(path)
+            findings = cloudformation.scan_template(template) if template is not None else []
+        except Exception:  # a rule never raises inside an engine
+            log.warning("keyless could not analyse %s; no keyless finding for it", path, exc_info=True)
+            findings = []
+        cached = (stamp, findings)
+        _cfn_templates[path] = cached
+    return cached[1]
+
+
+class _CloudFormationCheck(_KeylessCheckMixin, CfnResourceCheck):
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        logical_id = self.entity_path.rsplit(":", 1)[-1]
+        return self._judge(conf, [f for f in _cfn_findings(_current_template_path()) if f.resource == logical_id])
+
+
+# --- factories used by checks/*.py ---------------------------------------------------------------
+
+
+def _make(base: type, slug: str, entities_kw: str, entities: Iterable[str]) -> Any:
+    cls = type(f"Keyless_{base.__name__.strip('_')}_{rule(slug).number}", (base,), {"slug": slug})
+
+    def __init__(self: Any) -> None:
+        base.__init__(self, **_base_kwargs(slug), **{entities_kw: list(entities)})
+        self.severity = Severities[getattr(BcSeverities, rule(slug).severity)]
+
+    cls.__init__ = __init__
+    return cls()
+
+
+def register(slug: str) -> list[Any]:
+    """Instantiate (and so register with checkov) every check of one rule, for both frameworks."""
+    checks = []
+    makers = {
+        "resource": (_TerraformResourceCheck, "supported_resources"),
+        "data": (_TerraformDataCheck, "supported_data"),
+        "provider": (_TerraformProviderCheck, "supported_provider"),
+        "module": (_TerraformModuleCheck, "supported_resources"),
+    }
+    for kind, entities in terraform.SCOPE.get(slug, {}).items():
+        base, keyword = makers[kind]
+        checks.append(_make(base, slug, keyword, entities))
+    if slug in cloudformation.SCOPE:
+        checks.append(_make(_CloudFormationCheck, slug, "supported_resources", cloudformation.SCOPE[slug]))
+    return checks

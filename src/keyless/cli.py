@@ -1,0 +1,78 @@
+"""The `keyless` command: the catalog, the installed checks folder, checkov with the pack, audits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from keyless.catalog import AWS_PAGE, RULES
+
+
+def _rules(args: argparse.Namespace) -> int:
+    rows = [
+        {
+            "n": r.number, "slug": r.slug, "checkov_id": r.checkov_id, "cfn_lint_id": r.cfn_lint_id,
+            "severity": r.severity, "title": r.title, "recommendation": r.recommendation.title,
+        }
+        for r in RULES
+    ]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'checkov':<14} {'cfn-lint':<9} {'severity':<9} slug")
+    for row in rows:
+        print(f"{row['checkov_id']:<14} {row['cfn_lint_id'] or '-':<9} {row['severity']:<9} {row['slug']}")
+    print(f"\nEach rule maps to one recommendation of {AWS_PAGE}")
+    return 0
+
+
+def _checks_dir(args: argparse.Namespace) -> int:
+    from keyless.engines import CHECKS_DIR
+
+    print(CHECKS_DIR)
+    return 0
+
+
+def _checkov(argv: Sequence[str]) -> int:
+    """Run checkov with the keyless checks loaded and no network access."""
+    from keyless.engines import CHECKS_DIR
+
+    args = list(argv)
+    extra = ["--external-checks-dir", CHECKS_DIR]
+    if "--skip-download" not in args:
+        extra.append("--skip-download")
+    from checkov.main import Checkov
+
+    return int(Checkov(argv=[*args, *extra]).run() or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["checkov"]:
+        return _checkov(argv[1:])
+    parser = argparse.ArgumentParser(prog="keyless", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    rules = commands.add_parser("rules", help="list the rule catalog")
+    rules.add_argument("--format", choices=("table", "json"), default="table")
+    rules.set_defaults(func=_rules)
+    checks = commands.add_parser("checks-dir", help="print the installed checks folder, for --external-checks-dir")
+    checks.set_defaults(func=_checks_dir)
+    commands.add_parser("checkov", help="run checkov with the keyless checks loaded (arguments pass through)")
+    _add_optional_commands(commands)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+def _add_optional_commands(commands: argparse._SubParsersAction) -> None:
+    """Commands that live in their own modules register themselves here."""
+    for module in ("keyless.docs", "keyless.audit.cli"):
+        try:
+            mod = __import__(module, fromlist=["add_parser"])
+        except ImportError as error:
+            if os.environ.get("KEYLESS_DEBUG"):
+                print(f"keyless: {module} unavailable: {error}", file=sys.stderr)
+            continue
+        mod.add_parser(commands)

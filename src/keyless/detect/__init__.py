@@ -1,0 +1,1 @@
+"""Engine-neutral detectors: plain strings and Python values in, matches out."""

@@ -1,0 +1,50 @@
+"""Walking nested configuration (dicts, lists, strings) with the path and name of every string."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from keyless.detect.material import KeyMaterial, decode_base64_text, find_key_ids, find_secrets
+from keyless.findings import Path
+
+# Pairs like ECS {name, value}, CodeBuild {name, value, type}, Beanstalk {OptionName, Value}: the
+# sibling field names the value.
+_NAME_FIELDS = ("name", "Name", "OptionName", "optionName")
+_VALUE_FIELDS = ("value", "Value")
+# Attributes whose strings may be a base64 script.
+USER_DATA_NAMES = frozenset({"user_data", "user_data_base64", "UserData"})
+MAX_DEPTH = 200
+
+
+def iter_strings(value: Any, path: Path = (), name: str = "", depth: int = 0) -> Iterator[tuple[Path, str, str]]:
+    """Yield (path, name, text) for every string, where name is the key or sibling name that labels it."""
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(value, str):
+        yield path, name, value
+    elif isinstance(value, Mapping):
+        label = next((value[f] for f in _NAME_FIELDS if isinstance(value.get(f), str)), None)
+        for key, item in value.items():
+            if not isinstance(key, str) or key.startswith("__") or key.startswith("CKV_KEYLESS_"):
+                continue
+            item_name = label if label is not None and key in _VALUE_FIELDS else key
+            yield from iter_strings(item, (*path, key), item_name, depth + 1)
+    elif isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        for index, item in enumerate(value):
+            yield from iter_strings(item, (*path, index), name, depth + 1)
+
+
+def find_key_material(value: Any, path: Path = ()) -> list[tuple[Path, KeyMaterial]]:
+    """Every access key ID, secret access key and session token under a value, with its path."""
+    found: list[tuple[Path, KeyMaterial]] = []
+    for where, name, text in iter_strings(value, path):
+        texts = [text]
+        if name in USER_DATA_NAMES or (where and where[-1] in USER_DATA_NAMES):
+            decoded = decode_base64_text(text)
+            if decoded is not None:
+                texts.append(decoded)
+        for candidate in texts:
+            found.extend((where, KeyMaterial("access-key-id", k)) for k in find_key_ids(candidate))
+            found.extend((where, s) for s in find_secrets(candidate, name))
+    return found

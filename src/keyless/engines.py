@@ -1,0 +1,59 @@
+"""Running the real engines in process with the keyless pack loaded.
+
+Used by the audit and the tests: a checkov or cfn-lint process costs seconds of start-up, and
+cfn-lint's rule collection is worth building once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import keyless.checks
+from keyless.catalog import RULES
+
+CHECKS_DIR = os.path.dirname(os.path.abspath(keyless.checks.__file__))
+KEYLESS_CHECK_IDS = [r.checkov_id for r in RULES]
+
+
+def run_checkov(
+    root: str | None = None,
+    frameworks: Sequence[str] = ("terraform", "cloudformation"),
+    checks: Iterable[str] | None = None,
+    files: list[str] | None = None,
+) -> list[Any]:
+    """checkov's reports for a folder (or files), keyless checks only unless `checks` says otherwise."""
+    from checkov.cloudformation.runner import Runner as CfnRunner
+    from checkov.common.runners.runner_registry import RunnerRegistry
+    from checkov.runner_filter import RunnerFilter
+    from checkov.terraform.runner import Runner as TfRunner
+
+    runners = {"terraform": TfRunner, "cloudformation": CfnRunner}
+    wanted = list(KEYLESS_CHECK_IDS if checks is None else checks)
+    registry = RunnerRegistry(
+        "", RunnerFilter(framework=list(frameworks), checks=wanted, show_progress_bar=False),
+        *(runners[f]() for f in frameworks),
+    )
+    logging.getLogger("checkov").setLevel(logging.ERROR)
+    return registry.run(root_folder=root, files=files, external_checks_dir=[CHECKS_DIR])
+
+
+@lru_cache(maxsize=2)
+def cfn_lint_rules(include_builtin: bool = True) -> Any:
+    from cfnlint.core import get_rules
+
+    rules = get_rules(["keyless.cfn_lint"], [], [])
+    return rules
+
+
+def run_cfn_lint(path: str, include_checks: Sequence[str] = ()) -> list[Any]:
+    """cfn-lint's matches for one template file, with the keyless rules appended."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner.template.runner import run_template_by_file_path
+
+    args = ["--include-checks", *include_checks] if include_checks else []
+    config = ConfigMixIn(args)
+    return list(run_template_by_file_path(path, config, cfn_lint_rules(), False))

@@ -1,0 +1,23 @@
+"""Reading CloudFormation templates the way cfn-lint does, for every keyless front end.
+
+checkov's CloudFormation checks, the cfn-lint rules and the audit must see the same template, so
+all of them parse with cfn-lint's decoder (YAML short forms normalised, positions kept).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cfnlint.decode import decode
+
+
+class TemplateError(ValueError):
+    """The file is not a template keyless can read; the message says why."""
+
+
+def load_cloudformation(path: str) -> dict[str, Any] | None:
+    template, matches = decode(path)
+    if template is None:
+        reason = "; ".join(str(m.message) for m in matches[:1]) if matches else "unreadable"
+        raise TemplateError(f"{path}: {reason}")
+    return template
