@@ -21,7 +21,7 @@ from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck as TfResourceCheck
 
 from keyless import cloudformation, terraform
-from keyless.catalog import rule
+from keyless.catalog import SEVERITIES, rule
 from keyless.findings import Finding
 from keyless.parsing import load_cloudformation
 
@@ -51,6 +51,10 @@ class _EntityCache:
 _tf_entities = _EntityCache()
 _cfn_templates: dict[str, tuple[tuple[float, int], list[Finding]]] = {}
 
+# Called as observer(check, conf, findings) for every FAILED result, with the findings behind the
+# record checkov is about to write: `keyless audit` reports these instead of computing them again.
+FAILURE_OBSERVERS: list[Callable[[Any, dict[str, Any], list[Finding]], None]] = []
+
 
 class _KeylessCheckMixin:
     """Decide a check's result from the entity's findings, and have checkov mask key material."""
@@ -60,19 +64,99 @@ class _KeylessCheckMixin:
     details: list[str]
     severity: Any
 
-    def _judge(self, conf: dict[str, Any], findings: list[Finding], resource: str | None = None) -> CheckResult:
-        mine = [f for f in findings if f.slug == self.slug and (resource is None or f.resource == resource)]
-        secrets = sorted({s for f in findings for s in f.secrets}, key=len, reverse=True)
+    def _judge(self, conf: dict[str, Any], findings: list[Finding], source_file: str | None = None) -> CheckResult:
+        mine = [f for f in findings if f.slug == self.slug]
+        secrets = {s for f in findings for s in f.secrets}
+        if secrets:
+            _mask_tags(conf, secrets)
         if not mine:
             # A passing record prints the code block unmasked: say nothing rather than print a key.
             return CheckResult.UNKNOWN if secrets else CheckResult.PASSED
-        for i, secret in enumerate(secrets):
-            conf[f"{self.id}_secret_{i}"] = secret
-        order = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
-        worst = max((f.effective_severity for f in mine), key=order.index)
+        for i, variant in enumerate(sorted(_mask_variants(source_file, secrets))):
+            conf[f"{self.id}_secret_{i}"] = variant
+        worst = max((f.effective_severity for f in mine), key=SEVERITIES.index)
         self.severity = Severities[getattr(BcSeverities, worst)]
         self.details = [f.message for f in mine]
+        for observe in FAILURE_OBSERVERS:
+            observe(self, conf, mine)
         return CheckResult.FAILED
+
+
+def _mask_tags(conf: dict[str, Any], secrets: set[str]) -> None:
+    """checkov copies an entity's tags into every record unmasked, so mask key material in them in place."""
+    properties = conf.get("Properties")
+    holders: list[Any] = [conf, properties] if isinstance(properties, dict) else [conf]
+    for holder in holders:
+        for key in ("tags", "tags_all", "Tags"):
+            if key in holder:
+                holder[key] = _masked(holder[key], secrets)
+
+
+def _masked(value: Any, secrets: set[str]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, secret[:4] + "**********")
+        return value
+    if isinstance(value, dict):
+        return {k: _masked(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, secrets) for v in value]
+    return value
+
+
+def _mask_variants(source_file: str | None, secrets: set[str]) -> set[str]:
+    """What to hand checkov's masking so that it shows at most four characters of each secret.
+
+    checkov keeps min(len // 4, 6) leading characters of a registered value and masks values one at
+    a time. So each run of key material on a line (adjacent values merged, or masking one would
+    break the other's match) is registered with the one or two characters written before it,
+    which leaves exactly its first four characters visible.
+    """
+    variants: set[str] = set()
+    for line in _file_lines(source_file) if secrets else ():
+        spans = sorted(
+            (start, start + len(secret))
+            for secret in secrets
+            for start in _occurrences(line, secret)
+        )
+        merged: list[list[int]] = []
+        for start, end in spans:
+            if merged and start <= merged[-1][1] + 2:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        for start, end in merged:
+            lead = 2 if end - start >= 22 else 1
+            variants.add(line[max(0, start - lead): end])
+    return variants or secrets
+
+
+def _occurrences(line: str, secret: str) -> list[int]:
+    found, start = [], line.find(secret)
+    while start != -1:
+        found.append(start)
+        start = line.find(secret, start + 1)
+    return found
+
+
+_lines_cache: dict[str, tuple[tuple[float, int], list[str]]] = {}
+
+
+def _file_lines(path: str | None) -> list[str]:
+    if not path:
+        return []
+    try:
+        stat = os.stat(path)
+        stamp = (stat.st_mtime, stat.st_size)
+        cached = _lines_cache.get(path)
+        if cached is None or cached[0] != stamp:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                cached = (stamp, handle.read().splitlines())
+            _lines_cache[path] = cached
+        return cached[1]
+    except OSError:
+        return []
 
 
 def _base_kwargs(slug: str) -> dict[str, Any]:
@@ -120,6 +204,7 @@ def _snapshot(graph: Any) -> terraform.TerraformGraph:
         snapshot.blocks.append(terraform.Block(
             kind=kind, type=type_, name=short, address=str(attrs.get("__address__", name)),
             config=terraform.unwrap(inner), scope=str(attrs.get("source_module_object_")),
+            file=str(attrs.get("file_path_", "")),
         ))
     for src, dst in graph.edge_list():
         if src in position and dst in position:
@@ -128,8 +213,10 @@ def _snapshot(graph: Any) -> terraform.TerraformGraph:
     return snapshot
 
 
-def _tf_findings(check: Any, conf: dict[str, Any], kind: str, entity_type: str) -> list[Finding]:
+def _tf_findings(check: Any, conf: dict[str, Any], kind: str, entity_type: str) -> tuple[list[Finding], str | None]:
     name = check.entity_path.rsplit(":", 1)[-1]
+    if kind == "provider":
+        entity_type = name  # checkov gives providers no entity type; the name is the provider
     address = str(conf.get("__address__") or (f"{entity_type}.{name}" if kind in ("resource", "data") else name))
 
     def compute() -> list[Finding]:
@@ -143,27 +230,47 @@ def _tf_findings(check: Any, conf: dict[str, Any], kind: str, entity_type: str) 
                                     config=terraform.unwrap({k: v for k, v in conf.items() if not k.startswith("__")}))
         return terraform.scan_block(block, graph)
 
-    return _tf_entities.get((kind, check.entity_path, address), conf, compute)
+    findings = _tf_entities.get((kind, check.entity_path, address), conf, compute)
+    return findings, _tf_file(check)
+
+
+def _tf_file(check: Any) -> str | None:
+    """The absolute path of the Terraform file being scanned (checkov passes a root-relative one)."""
+    graph = _graph_snapshot(check.graph)
+    relative = check.entity_path.split(":", 1)[0]
+    if not relative:
+        return None
+    if graph is not None:
+        candidates = [b.file for b in graph.blocks if b.file.endswith(relative)]
+        if candidates:
+            return min(candidates, key=len)  # deeper files with the same tail belong to modules
+    frame = sys._getframe(1)
+    while frame is not None:  # provider and module checks get no graph: use the runner's root folder
+        root = frame.f_locals.get("root_folder")
+        if isinstance(root, str) and os.path.isfile(os.path.join(root, relative.lstrip("/"))):
+            return os.path.join(root, relative.lstrip("/"))
+        frame = frame.f_back
+    return None
 
 
 class _TerraformResourceCheck(_KeylessCheckMixin, TfResourceCheck):
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        return self._judge(conf, _tf_findings(self, conf, "resource", self.entity_type))
+        return self._judge(conf, *_tf_findings(self, conf, "resource", self.entity_type))
 
 
 class _TerraformDataCheck(_KeylessCheckMixin, BaseDataCheck):
     def scan_data_conf(self, conf: dict[str, Any]) -> CheckResult:
-        return self._judge(conf, _tf_findings(self, conf, "data", self.entity_type))
+        return self._judge(conf, *_tf_findings(self, conf, "data", self.entity_type))
 
 
 class _TerraformProviderCheck(_KeylessCheckMixin, BaseProviderCheck):
     def scan_provider_conf(self, conf: dict[str, Any]) -> CheckResult:
-        return self._judge(conf, _tf_findings(self, conf, "provider", self.entity_type))
+        return self._judge(conf, *_tf_findings(self, conf, "provider", self.entity_type))
 
 
 class _TerraformModuleCheck(_KeylessCheckMixin, BaseModuleCheck):
     def scan_module_conf(self, conf: dict[str, Any]) -> CheckResult:
-        return self._judge(conf, _tf_findings(self, conf, "module", "module"))
+        return self._judge(conf, *_tf_findings(self, conf, "module", "module"))
 
 
 # --- CloudFormation ----------------------------------------------------------------------------
@@ -207,7 +314,8 @@ def _cfn_findings(path: str | None) -> list[Finding]:
 class _CloudFormationCheck(_KeylessCheckMixin, CfnResourceCheck):
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         logical_id = self.entity_path.rsplit(":", 1)[-1]
-        return self._judge(conf, [f for f in _cfn_findings(_current_template_path()) if f.resource == logical_id])
+        path = _current_template_path()
+        return self._judge(conf, [f for f in _cfn_findings(path) if f.resource == logical_id], path)
 
 
 # --- factories used by checks/*.py ---------------------------------------------------------------

@@ -24,6 +24,7 @@ def run_checkov(
     frameworks: Sequence[str] = ("terraform", "cloudformation"),
     checks: Iterable[str] | None = None,
     files: list[str] | None = None,
+    excluded_paths: Sequence[str] = (),
 ) -> list[Any]:
     """checkov's reports for a folder (or files), keyless checks only unless `checks` says otherwise."""
     from checkov.cloudformation.runner import Runner as CfnRunner
@@ -34,7 +35,8 @@ def run_checkov(
     runners = {"terraform": TfRunner, "cloudformation": CfnRunner}
     wanted = list(KEYLESS_CHECK_IDS if checks is None else checks)
     registry = RunnerRegistry(
-        "", RunnerFilter(framework=list(frameworks), checks=wanted, show_progress_bar=False),
+        "", RunnerFilter(framework=list(frameworks), checks=wanted, show_progress_bar=False,
+                         excluded_paths=list(excluded_paths) or None),
         *(runners[f]() for f in frameworks),
     )
     logging.getLogger("checkov").setLevel(logging.ERROR)
@@ -43,9 +45,18 @@ def run_checkov(
 
 @lru_cache(maxsize=2)
 def cfn_lint_rules(include_builtin: bool = True) -> Any:
-    from cfnlint.core import get_rules
+    """Built-in and keyless rules as the cfn-lint CLI builds them (`cfnlint.rules.Rules`).
 
-    rules = get_rules(["keyless.cfn_lint"], [], [])
+    The legacy `cfnlint.core.get_rules` collection ignores the per-run config, so a template's
+    `Metadata: cfn-lint: config: ignore_checks` and `--include-checks` would have no effect.
+    """
+    from cfnlint.config import _DEFAULT_RULESDIR
+    from cfnlint.rules import Rules
+
+    rules = Rules()
+    if include_builtin:
+        rules.update(Rules.create_from_directory(_DEFAULT_RULESDIR))
+    rules.update(Rules.create_from_module("keyless.cfn_lint"))
     return rules
 
 

@@ -52,8 +52,9 @@ def is_secret_name(name: str) -> bool:
 
 
 def is_token_name(name: str) -> bool:
+    """Session token names; a bare `token` too (the AWS provider's), since the value must also be long."""
     n = normalise_name(name)
-    return any(part in n for part in _TOKEN_NAME_PARTS)
+    return n == "token" or any(part in n for part in _TOKEN_NAME_PARTS)
 
 
 def looks_like_secret_key(value: str) -> bool:
