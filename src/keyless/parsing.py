@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from cfnlint.decode import decode
-
 
 class TemplateError(ValueError):
     """The file is not a template keyless can read; the message says why."""
 
 
 def load_cloudformation(path: str) -> dict[str, Any] | None:
+    from cfnlint.decode import decode  # imported on first use: checkov runs without cfn-lint loaded otherwise
+
     template, matches = decode(path)
     if template is None:
         reason = "; ".join(str(m.message) for m in matches[:1]) if matches else "unreadable"

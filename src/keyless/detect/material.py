@@ -15,7 +15,10 @@ CREDENTIAL_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA")
 # A key ID starts where no letter or digit precedes it. It ends where uppercase letters and digits
 # end: key IDs are uppercase, and checkov joins heredoc lines once it renders an interpolation,
 # so the next line's lowercase command may be glued on ("AKIA...EXAMPLEexport").
-KEY_ID = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])")
+KEY_ID = re.compile(r"(?<![A-Za-z0-9])A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Z0-9])")
+# The same without the look-behind: a literal first character lets the regex engine skip ahead fast;
+# the character before a match is then checked by hand.
+_KEY_ID_FAST = re.compile(r"A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Z0-9])")
 
 # A standalone 40-character secret access key candidate (base64 alphabet without padding).
 SECRET_CANDIDATE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
@@ -111,9 +114,10 @@ class KeyMaterial:
 
 
 def find_key_ids(text: str) -> list[str]:
-    if "A" not in text:
+    if not any(prefix in text for prefix in CREDENTIAL_PREFIXES):  # substring scans are far faster than the regex
         return []
-    return KEY_ID.findall(text)
+    return [m.group(0) for m in _KEY_ID_FAST.finditer(text) if m.start() == 0 or not text[m.start() - 1].isalnum()
+            or not text[m.start() - 1].isascii()]
 
 
 def find_secrets(text: str, name: str = "") -> list[KeyMaterial]:
@@ -130,14 +134,16 @@ def find_secrets(text: str, name: str = "") -> list[KeyMaterial]:
         found.append(KeyMaterial("session-token", stripped))
     if len(text) < 40:
         return found
-    for m in SECRET_IN_TEXT.finditer(text):
-        if looks_like_secret_key(m.group("value")):
-            found.append(KeyMaterial("secret-access-key", m.group("value")))
-    if "oken" in text:
+    lower = text.lower()
+    if "secret" in lower:
+        for m in SECRET_IN_TEXT.finditer(text):
+            if looks_like_secret_key(m.group("value")):
+                found.append(KeyMaterial("secret-access-key", m.group("value")))
+    if "token" in lower:
         for m in TOKEN_IN_TEXT.finditer(text):
             if is_token_name(m.group("name")):
                 found.append(KeyMaterial("session-token", m.group("value")))
-    if KEY_ID.search(text):
+    if find_key_ids(text):
         for m in SECRET_CANDIDATE.finditer(text):
             if looks_like_secret_key(m.group(0)):
                 found.append(KeyMaterial("secret-access-key", m.group(0)))
@@ -166,13 +172,21 @@ def account_id_from_key_id(key_id: str) -> str | None:
 
 def decode_base64_text(value: str) -> str | None:
     """Return the text behind a base64 literal (user_data_base64, UserData), or None."""
-    compact = "".join(value.split())
-    if len(compact) < 16 or len(compact) % 4 or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", compact):
+    stripped = value.strip()
+    if len(stripped) < 16 or " " in stripped:  # base64 may be wrapped in lines, never spaced
         return None
-    try:
-        decoded = base64.b64decode(compact, validate=True)
-    except ValueError:
+    compact = "".join(stripped.split())
+    if len(compact) % 4 or not _BASE64.fullmatch(compact):
         return None
-    text = decoded.decode("utf-8", errors="replace")
-    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
-    return text if printable >= 0.9 * max(len(text), 1) else None
+    if not _printable(base64.b64decode(compact[:4096])):  # look at the start before decoding it all
+        return None
+    text = base64.b64decode(compact).decode("utf-8", errors="replace")
+    return text if _printable(text.encode()) else None
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
+def _printable(data: bytes) -> bool:
+    text = data.decode("utf-8", errors="replace")
+    return sum(ch.isprintable() or ch in "\r\n\t" for ch in text) >= 0.9 * max(len(text), 1)

@@ -51,7 +51,8 @@ def find_credential_writes(text: str) -> list[CredentialWrite]:
         texts.append(decoded)
     found: list[CredentialWrite] = []
     for candidate in texts:
-        if "aws" not in candidate.lower():
+        lower = candidate.lower()
+        if "aws_" not in lower and "aws configure" not in lower:
             continue
         for m in CREDENTIAL_WRITES.finditer(candidate):
             if m.group("cli") and _is_literal(m.group("cli_value")):
