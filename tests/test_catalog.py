@@ -28,7 +28,7 @@ def test_readme_rules_table_matches_catalog() -> None:
     text = (ROOT / "README.md").read_text()
     rows = [line for line in text.splitlines() if re.match(r"\| \d+ \|", line)]
     assert len(rows) == len(RULES)
-    for line, r in zip(rows, RULES):
+    for line, r in zip(rows, RULES, strict=True):
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert cells == [
             str(r.number), r.slug, r.checkov_id, r.cfn_lint_id or "(Terraform only)", r.severity, r.recommendation.title,

@@ -48,7 +48,9 @@ def test_old_key_ids_with_digits_outside_base32_are_found() -> None:
     assert find_key_ids("AKIAI44QH8DHBEXAMPLE") == ["AKIAI44QH8DHBEXAMPLE"]
 
 
-@pytest.mark.parametrize("text", ["XAKIAIOSFODNN7EXAMPLE", "7AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE1", "AKIAIOSFODNN7EXAMPLEZ"])
+@pytest.mark.parametrize(
+    "text", ["XAKIAIOSFODNN7EXAMPLE", "7AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE1", "AKIAIOSFODNN7EXAMPLEZ"]
+)
 def test_ids_glued_into_longer_tokens_are_not_keys(text: str) -> None:
     assert find_key_ids(text) == []
 
@@ -122,6 +124,7 @@ def test_placeholders_under_credential_names() -> None:
         ("export AWS_ACCESS_KEY_ID=${var.key_id}", []),
         ("export AWS_SECRET_ACCESS_KEY=${aws_iam_access_key.deploy.secret}", ["AWS_SECRET_ACCESS_KEY"]),
         ("export AWS_REGION=eu-west-1", []),
+        (r"printf '[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n' > ~/.aws/credentials", ["aws_access_key_id"]),
     ],
 )
 def test_user_data_credential_writes(script: str, expected: list[str]) -> None:

@@ -20,12 +20,13 @@ from checkov.terraform.checks.module.base_module_check import BaseModuleCheck
 from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck as TfResourceCheck
 
-from keyless import cloudformation, terraform
+from keyless import cloudformation, logmask, terraform
 from keyless.catalog import SEVERITIES, rule
 from keyless.findings import Finding
 from keyless.parsing import load_cloudformation
 
 log = logging.getLogger(__name__)
+logmask.install()
 CATEGORIES = (CheckCategories.IAM, CheckCategories.SECRETS)
 
 

@@ -27,6 +27,7 @@ class Block:
     address: str
     config: Mapping[str, Any]
     scope: str = ""  # which module instance the block belongs to
+    file: str = ""  # absolute path of the file the block is written in, when known
 
     @property
     def local_address(self) -> str:
@@ -87,13 +88,14 @@ def _access_key(block: Block, graph: TerraformGraph | None) -> list[Finding]:
     findings = []
     status = block.config.get("status")
     if not (isinstance(status, str) and status.strip().lower() == "inactive"):
-        findings.append(simple_finding("iam-access-key", block.address, ("status",) if status else (),
-                                       f"{block.address} creates an active long-term IAM access key"))
+        state = f"status = {status}" if isinstance(status, str) and status else "status not set, so Active"
+        findings.append(simple_finding("iam-access-key", block.address, ("status",),
+                                       f"{block.address} creates an active long-term IAM access key ({state})"))
     profile = _login_profile_for(block, graph)
     if profile is not None:
         findings.append(simple_finding(
             "human-user-access-key", block.address, ("user",),
-            f"{block.address} creates an access key for IAM user {block.config.get('user')!s}, "
+            f"{block.address} creates an access key for IAM user {block.config.get('user')!s} (user), "
             f"who also has console access through {profile}",
         ))
     return findings
@@ -146,15 +148,19 @@ def _instance(block: Block, graph: TerraformGraph | None) -> list[Finding]:
         return []
     if _blocks(block.config, "launch_template"):
         me = graph.index_of(block.address) if graph else None
+        # Only a launch template resource of this module can be read; a data source lookup, a template
+        # in another module or one chosen by variable gets the benefit of the doubt.
         templates = [t for t in graph.targets(me, "launch_template")
-                     if t.type == "aws_launch_template"] if graph and me is not None else []
-        # A launch template outside this module cannot be read: give it the benefit of the doubt.
+                     if t.kind == "resource" and t.type == "aws_launch_template"] if graph and me is not None else []
         if not templates or any(_has_profile(t.config) for t in templates):
             return []
-        what = f"{block.address} has no instance profile, and its launch template {templates[0].address} has none"
+        what = (f"{block.address} has no instance profile (iam_instance_profile), and neither has its "
+                f"launch template {templates[0].address} (launch_template)")
+        where: tuple[str, ...] = ("launch_template",)
     else:
         what = f"{block.address} has no instance profile (iam_instance_profile)"
-    return [simple_finding("ec2-instance-without-profile", block.address, (), what)]
+        where = ("iam_instance_profile",)
+    return [simple_finding("ec2-instance-without-profile", block.address, where, what)]
 
 
 def _launch(block: Block, graph: TerraformGraph | None) -> list[Finding]:
@@ -164,7 +170,7 @@ def _launch(block: Block, graph: TerraformGraph | None) -> list[Finding]:
         me = graph.index_of(block.address)
         if me is not None and any(s.type == "aws_eks_node_group" for s in graph.sources(me)):
             return []  # EKS node groups supply the node role themselves
-    return [simple_finding("launch-template-without-profile", block.address, (),
+    return [simple_finding("launch-template-without-profile", block.address, ("iam_instance_profile",),
                            f"{block.address} has no instance profile (iam_instance_profile)")]
 
 
@@ -266,30 +272,82 @@ def _strings(value: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
             yield from _strings(v, (*path, i))
 
 
-def _compute(block: Block) -> list[Finding]:
+_WRAPPED_REFERENCE = re.compile(
+    r"^\s*(?:base64encode|base64gzip|trimspace|chomp)\(\s*(local|var)\.([A-Za-z0-9_-]+)\s*\)\s*$")
+
+
+def _lookup(graph: TerraformGraph, scope: str, kind: str, name: str) -> Any:
+    """The value of `local.NAME` (or the default of `var.NAME`) in one module instance, or None."""
+    for other in graph.blocks:
+        if other.scope != scope or other.name != name:
+            continue
+        if kind == "local" and other.kind == "locals":
+            return other.config
+        if kind == "var" and other.kind == "variable" and isinstance(other.config, Mapping):
+            return other.config.get("default")
+    return None
+
+
+def user_data_texts(block: Block, graph: TerraformGraph | None) -> list[tuple[str, str]]:
+    """(attribute, text) of a block's user data, with `base64encode(local.script)` looked up.
+
+    checkov leaves a reference inside base64encode(...) unrendered, so the script itself would be
+    invisible to every rule; the local (or variable default) it names is in the graph.
+    """
+    texts = []
+    for attr in ("user_data", "user_data_base64"):
+        data = block.config.get(attr)
+        if not isinstance(data, str):
+            continue
+        texts.append((attr, data))
+        m = _WRAPPED_REFERENCE.match(data)
+        resolved = _lookup(graph, block.scope, *m.groups()) if m and graph is not None else None
+        if isinstance(resolved, str):
+            texts.append((attr, resolved))
+    return texts
+
+
+# An interpolation checkov could not render: the value is assembled at plan time from outside the code.
+_EXTERNAL_INTERPOLATION = re.compile(r"\$\{\s*(?:var|data|module)\.")
+
+
+def _origin(value: Any) -> Origin:
+    origin = terraform_origin(value)
+    if origin is Origin.LITERAL and isinstance(value, str) and _EXTERNAL_INTERPOLATION.search(value):
+        return Origin.EXTERNAL  # "prefix-${var.key}": the credential part is not written here
+    return origin
+
+
+def _compute(block: Block, graph: TerraformGraph | None = None) -> list[Finding]:
     findings: list[Finding] = []
     flagged: set[Path] = set()
+    flagged_texts: set[str] = set()
     for path, name, value in environment_variables(block):
-        origin = terraform_origin(value)
+        origin = _origin(value)
         if origin is not Origin.ACCESS_KEY and not (
             origin is Origin.LITERAL and is_credential_name(name) and not is_placeholder_value(name, value)
         ):
             continue
-        what = (f"the access key {'secret' if 'secret' in str(value) else 'ID'} is passed to {block.address}"
-                if origin is Origin.ACCESS_KEY else f"{block.address} sets credential variable {name}")
+        if origin is Origin.ACCESS_KEY:
+            found = _ACCESS_KEY_SECRET.search(str(value))
+            what = (f"the {found.group(2)} of an access key" if found else "an access key ID") + \
+                f" is passed to {block.address} as {name}"
+        else:
+            what = f"{block.address} sets credential variable {name}"
         findings.append(compute_finding(block.address, path, f"{what} at {dotted(path)}"))
         flagged.add(path)
+        flagged_texts.add(str(value))
     if block.type in USER_DATA_TYPES:
-        for attr in ("user_data", "user_data_base64"):
-            data = block.config.get(attr)
-            if isinstance(data, str):
-                for write in find_credential_writes(data)[:1]:
-                    findings.append(compute_finding(
-                        block.address, (attr,),
-                        f"{attr} of {block.address} writes {write.variable} ({write.how}) with a hardcoded value"))
-                    flagged.add((attr,))
+        for attr, data in user_data_texts(block, graph):
+            if (attr,) in flagged:
+                continue
+            for write in find_credential_writes(data)[:1]:
+                findings.append(compute_finding(
+                    block.address, (attr,),
+                    f"{attr} of {block.address} writes {write.variable} ({write.how}) with a hardcoded value"))
+                flagged.add((attr,))
     for path, text in _strings(block.config):
-        if path not in flagged and _ACCESS_KEY_SECRET.search(text):
+        if path not in flagged and text not in flagged_texts and _ACCESS_KEY_SECRET.search(text):
             findings.append(compute_finding(block.address, path,
                                             f"an access key secret is passed to {block.address} at {dotted(path)}"))
             flagged.add(path)
@@ -309,14 +367,15 @@ def _secret_exposure(block: Block, graph: TerraformGraph | None) -> list[Finding
         if other.scope != block.scope:
             continue
         if other.kind == "output":
-            where = f"output.{other.name}"
+            prefix, note = f"output.{other.name}", " (an output: it is in the state, sensitive or not)"
         elif other.kind == "resource" and other.type == "aws_ssm_parameter" \
                 and str(other.config.get("type", "String")) != "SecureString":
-            where = f"{other.address} (a plain {other.config.get('type', 'String')} SSM parameter)"
+            prefix, note = other.address, f" (a plain {other.config.get('type', 'String')} SSM parameter)"
         else:
             continue
-        if any(pattern.search(text) for _, text in _strings(other.config)):
-            leaks.append(where)
+        paths = [path for path, text in _strings(other.config) if pattern.search(text)]
+        if paths:
+            leaks.append(f"{prefix}.{dotted(paths[0])}{note}")
     if not leaks:
         return []
     return [simple_finding("access-key-secret-exposed", block.address, (),
@@ -329,6 +388,9 @@ def _secret_exposure(block: Block, graph: TerraformGraph | None) -> list[Finding
 def scan_block(block: Block, graph: TerraformGraph | None = None) -> list[Finding]:
     """All findings of every rule for one Terraform block (resource, data, provider or module call)."""
     findings = key_material_findings(block.address, block.config)
+    for attr, text in user_data_texts(block, graph):
+        if text != block.config.get(attr):  # a script looked up behind base64encode(local.x)
+            findings += key_material_findings(block.address, {attr: text})
     if block.kind == "provider":
         findings += _provider(block)
     elif block.kind == "resource":
@@ -340,7 +402,7 @@ def scan_block(block: Block, graph: TerraformGraph | None = None) -> list[Findin
         if block.type in LAUNCH_TYPES:
             findings += _launch(block, graph)
         if block.type in COMPUTE_TYPES:
-            findings += _compute(block)
+            findings += _compute(block, graph)
     return findings
 
 

@@ -4,6 +4,7 @@ cfn-lint instantiates every rule class found in this module's namespace, so the 
 re-exported here.
 """
 
+from keyless import logmask
 from keyless.cfn_lint.rules import (
     AccessKeySecretExposed,
     CredentialsInCompute,
@@ -14,6 +15,8 @@ from keyless.cfn_lint.rules import (
     IamAccessKey,
     LaunchTemplateWithoutProfile,
 )
+
+logmask.install()
 
 __all__ = [
     "AccessKeySecretExposed",

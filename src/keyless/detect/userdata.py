@@ -16,10 +16,10 @@ _VALUE = r"[\"']?(?P<value>[^\s\"';&|]*)"
 CREDENTIAL_WRITES = re.compile(
     r"aws\s+configure\s+set\s+(?:[\w-]+\.)?(?P<cli>aws_access_key_id|aws_secret_access_key|aws_session_token)\s+"
     + _VALUE.replace("value", "cli_value")
-    + r"|(?<![A-Za-z0-9_])(?P<env>AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN)"
+    + r"|(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))(?P<env>AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN)"
     r"\s*=\s*"
     + _VALUE.replace("value", "env_value")
-    + r"|(?<![A-Za-z0-9_])(?P<file>aws_access_key_id|aws_secret_access_key|aws_session_token)\s*=\s*"
+    + r"|(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))(?P<file>aws_access_key_id|aws_secret_access_key|aws_session_token)\s*=\s*"
     + _VALUE.replace("value", "file_value")
 )
 # What a flattened CloudFormation script holds where it references an access key.

@@ -1,0 +1,63 @@
+"""Mask AWS key material in every log record of the process keyless runs in.
+
+Engines log freely at debug level (checkov dumps whole templates and entity configurations), and a
+CI log is exactly where a key must not land. Once installed, every record's message and exception
+text are masked as they are created, before any handler sees them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from typing import Any
+
+from keyless.detect.material import mask_key_id, mask_secret
+
+_KEY_ID = re.compile(r"(?<![A-Za-z0-9])A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Z0-9])")
+# In logs, over-masking is harmless: any 40-character mixed-case base64 word with a digit or a
+# slash could be a secret key, any 100+ character base64 run a session token.
+_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_TOKEN = re.compile(r"[A-Za-z0-9/+=]{100,}")
+_installed = False
+
+
+def mask_text(text: str) -> str:
+    if len(text) < 20:
+        return text
+    text = _KEY_ID.sub(lambda m: mask_key_id(m.group(0)), text)
+    if len(text) >= 40:
+        text = _SECRET.sub(_mask_secret_like, text)
+        text = _TOKEN.sub(lambda m: mask_secret(m.group(0)), text)
+    return text
+
+
+def _mask_secret_like(match: re.Match[str]) -> str:
+    value = match.group(0)
+    if any(c.islower() for c in value) and any(c.isupper() for c in value) and any(c in "0123456789/+" for c in value):
+        return mask_secret(value)
+    return value
+
+
+def install() -> None:
+    """Wrap the log record factory once; records created afterwards carry masked text only."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+            masked = mask_text(message)
+            if masked != message:
+                record.msg, record.args = masked, None
+            if record.exc_info and record.exc_info[0] is not None:
+                record.exc_text = mask_text("".join(traceback.format_exception(*record.exc_info)).rstrip())
+        except Exception:  # logging must never fail because of keyless
+            pass
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True

@@ -1,0 +1,343 @@
+"""The nine keyless rules on Terraform, through the real checkov engine (one in-process run).
+
+Expectations come from the fixtures' names, never from keyless's own output: in
+`tests/fixtures/terraform/<slug>/`, every block labelled `fail_...` (resource, data source, module
+call, or provider alias) must fail that folder's rule and every `pass_...` block must pass it.
+A resource inside a local module takes the intent of the nearest fail_/pass_ part of its address
+(`module.fail_x.aws_ssm_parameter.stored` counts as `fail_x`), so a module call and the resources it
+creates are judged together.
+
+By design a keyless check says nothing (UNKNOWN, absent from checkov's lists) for an entity that holds
+key material but passes the rule, so that checkov never prints an unmasked code block. The pass_
+entities of every folder hold no key material, so they all appear as PASSED; `test_no_pass_record_*`
+checks the UNKNOWN side of that design on the fail_ entities.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from checkov.common.models.enums import CheckResult
+
+from keyless import terraform
+from keyless.catalog import AWS_PAGE, RULES, rule
+from keyless.engines import run_checkov
+from keyless.terraform import Block, TerraformGraph
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "terraform"
+SLUGS = [r.slug for r in RULES]
+_INTENT = re.compile(r"^(?:fail|pass)_\w+$")
+_LABELS = re.compile(
+    r'^\s*(?:resource|data)\s+"[^"]+"\s+"((?:fail|pass)_\w+)"'
+    r'|^\s*module\s+"((?:fail|pass)_\w+)"'
+    r'|^\s*alias\s*=\s*"((?:fail|pass)_\w+)"',
+    re.MULTILINE,
+)
+# Rules that may fail on a folder's pass_ entities without being a false alarm.
+ALLOWED_ON_PASS = {
+    "human-user-access-key": {"iam-access-key"},  # every active key is a rule 1 finding
+    "access-key-secret-exposed": {"iam-access-key"},
+}
+# Where a failed record's details must point, per rule (the attribute path or the attribute's name).
+DETAIL_PATHS = {
+    "iam-access-key": r"\bstatus\b",
+    "human-user-access-key": r"\(user\)",
+    "hardcoded-access-key-id": r" at [\w.\[\]-]+",
+    "hardcoded-secret-access-key": r" at [\w.\[\]-]+",
+    "provider-static-credentials": r"\b(access_key|secret_key|token)\b",
+    "ec2-instance-without-profile": r"\biam_instance_profile\b",
+    "launch-template-without-profile": r"\biam_instance_profile\b",
+    "credentials-in-compute": r"( at [\w.\[\]-]+|\buser_data(_base64)? of )",
+    "access-key-secret-exposed": r"(output\.\w+\.value|aws_ssm_parameter\.\w+\.value)",
+}
+# Exact paths for a sample of findings, written from the fixtures.
+SPOT_PATHS = {
+    ("hardcoded-access-key-id", "aws_s3_bucket.fail_documentation_example_in_tags"): "tags.LegacyId",
+    ("hardcoded-access-key-id", "aws_s3_object.fail_data_source"): " at key.",
+    ("hardcoded-access-key-id", "aws.fail_provider_block"): " at access_key.",
+    ("hardcoded-access-key-id", "fail_module_argument"): " at access_key_id.",
+    ("hardcoded-access-key-id", "aws_instance.fail_base64_user_data"): " at user_data_base64.",
+    ("hardcoded-secret-access-key", "aws_s3_bucket.fail_camel_case_name_in_tags"): "tags.secretKey",
+    ("hardcoded-secret-access-key", "aws_secretsmanager_secret_version.fail_from_local"):
+        "secret_string.secret_access_key",
+    ("hardcoded-secret-access-key", "aws_secretsmanager_secret_version.fail_session_token"):
+        "Session token YNBD… (180 characters) is hardcoded at secret_string.aws_session_token",
+    ("credentials-in-compute", "aws_lambda_function.fail_lambda_literal_env"): "environment.variables.S3_ACCESS_KEY",
+    ("credentials-in-compute", "aws_codebuild_project.fail_codebuild_plaintext"):
+        "environment.environment_variable[1].value",
+    ("credentials-in-compute", "aws_apprunner_service.fail_apprunner_env"):
+        "runtime_environment_variables.AWS_SECRET_ACCESS_KEY",
+    ("credentials-in-compute", "aws_instance.fail_user_data_base64_credentials_file"): "user_data_base64 of",
+    ("access-key-secret-exposed", "aws_iam_access_key.fail_output_not_sensitive"): "output.ci_credentials.value.secret",
+    ("access-key-secret-exposed", "aws_iam_access_key.fail_plain_ssm_parameter"):
+        "aws_ssm_parameter.ci_secret_plain.value",
+    ("ec2-instance-without-profile", "aws_instance.fail_template_without_profile"):
+        "launch template aws_launch_template.without_profile",
+}
+
+
+def _folder(record: Any) -> str:
+    return record.file_path.strip("/").split("/", 1)[0]
+
+
+def intent(resource: str) -> str:
+    """The fail_/pass_ name a record is judged by: the nearest such part of its address."""
+    parts = [re.sub(r"\[.*\]$", "", p) for p in resource.split(".")]
+    return next((p for p in reversed(parts) if _INTENT.match(p)), parts[-1])
+
+
+def expected_names(slug: str, prefix: str) -> set[str]:
+    """fail_/pass_ labels written in a rule folder's own .tf files (local modules excluded)."""
+    names: set[str] = set()
+    for path in (FIXTURES / slug).glob("*.tf"):
+        for match in _LABELS.finditer(path.read_text()):
+            name = next(g for g in match.groups() if g)
+            if name.startswith(prefix):
+                names.add(name)
+    return names
+
+
+@pytest.fixture(scope="session")
+def tf_records() -> list[Any]:
+    reports = run_checkov(str(FIXTURES), frameworks=["terraform"])
+    records = [r for report in reports for r in (*report.failed_checks, *report.passed_checks)]
+    assert {_folder(r) for r in records} >= set(SLUGS), "every rule folder should be scanned"
+    return records
+
+
+def _select(records: Iterable[Any], slug: str, folder: str, result: CheckResult) -> list[Any]:
+    check_id = rule(slug).checkov_id
+    return [r for r in records
+            if r.check_id == check_id and _folder(r) == folder and r.check_result["result"] == result]
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_rule_fails_and_passes_exactly_the_named_entities(tf_records: list[Any], slug: str) -> None:
+    failed = {intent(r.resource) for r in _select(tf_records, slug, slug, CheckResult.FAILED)}
+    passed = {intent(r.resource) for r in _select(tf_records, slug, slug, CheckResult.PASSED)}
+    want_fail, want_pass = expected_names(slug, "fail_"), expected_names(slug, "pass_")
+    assert want_fail and want_pass, f"{slug}: the fixture folder needs fail_ and pass_ cases"
+    assert {n for n in failed if _INTENT.match(n)} == want_fail
+    assert {n for n in passed if _INTENT.match(n)} == want_pass
+    assert not failed & passed, f"{slug}: an entity both failed and passed"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_failed_records_carry_severity_guideline_and_path(tf_records: list[Any], slug: str) -> None:
+    records = _select(tf_records, slug, slug, CheckResult.FAILED)
+    assert records
+    for record in records:
+        if slug == "hardcoded-access-key-id":
+            temporary = re.match(r"fail_(asia|abia|acca)_", intent(record.resource))
+            want = "HIGH" if temporary else "CRITICAL"
+        else:
+            want = rule(slug).severity
+        assert record.severity is not None and record.severity.name == want, record.resource
+        assert record.guideline == AWS_PAGE
+        details = " ".join(record.details)
+        assert re.search(DETAIL_PATHS[slug], details), f"{record.resource}: {details}"
+        assert rule(slug).recommendation.title in details
+
+
+def test_spot_checked_paths(tf_records: list[Any]) -> None:
+    details: dict[tuple[str, str], str] = defaultdict(str)
+    for record in tf_records:
+        if record.check_result["result"] == CheckResult.FAILED:
+            details[(rule(record.check_id).slug, record.resource)] += " ".join(record.details)
+    for key, fragment in SPOT_PATHS.items():
+        assert fragment in details[key], f"{key}: {details[key] or 'no failed record'}"
+
+
+def test_documentation_example_is_named_as_such(tf_records: list[Any]) -> None:
+    [record] = [r for r in _select(tf_records, "hardcoded-access-key-id", "hardcoded-access-key-id", CheckResult.FAILED)
+                if r.resource.endswith("fail_documentation_example_in_tags")]
+    assert "AWS's documentation example" in " ".join(record.details)
+    assert "AKIA…MPLE" in " ".join(record.details)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_no_other_rule_fires_on_pass_entities(tf_records: list[Any], slug: str) -> None:
+    pass_names = expected_names(slug, "pass_")
+    fired = {
+        (intent(r.resource), rule(r.check_id).slug)
+        for r in tf_records
+        if _folder(r) == slug and r.check_result["result"] == CheckResult.FAILED and intent(r.resource) in pass_names
+    }
+    allowed = ALLOWED_ON_PASS.get(slug, set())
+    assert {(name, other) for name, other in fired if other != slug and other not in allowed} == set()
+
+
+@pytest.mark.parametrize("module_rule", ["hardcoded-access-key-id", "hardcoded-secret-access-key"])
+def test_literals_passed_to_a_module_reach_its_resources(tf_records: list[Any], module_rule: str) -> None:
+    failed = {r.resource for r in _select(tf_records, module_rule, module_rule, CheckResult.FAILED)}
+    passed = {r.resource for r in _select(tf_records, module_rule, module_rule, CheckResult.PASSED)}
+    assert "fail_module_argument" in failed  # the module call itself
+    assert any(r.startswith("module.fail_module_argument.") for r in failed)  # and the resource it creates
+    assert any(r.startswith("module.pass_module_argument.") for r in passed)
+
+
+def test_no_pass_record_for_an_entity_holding_key_material(tf_records: list[Any]) -> None:
+    """An entity with a rule 3/4 finding is never reported PASSED by another keyless check (UNKNOWN instead)."""
+    material = {rule("hardcoded-access-key-id").checkov_id, rule("hardcoded-secret-access-key").checkov_id}
+    holders = {(r.file_path, r.resource) for r in tf_records
+               if r.check_id in material and r.check_result["result"] == CheckResult.FAILED}
+    assert len(holders) > 20
+    passed = {(r.file_path, r.resource, r.check_id) for r in tf_records if r.check_result["result"] == CheckResult.PASSED}
+    assert {p for p in passed if p[:2] in holders} == set()
+    # e.g. an access key ID in an instance that has a profile: rule 6 says nothing rather than PASSED.
+    rule6 = rule("ec2-instance-without-profile").checkov_id
+    assert not [r for r in tf_records if r.check_id == rule6 and r.resource == "aws_instance.fail_heredoc_user_data"]
+
+
+def test_provider_entities_are_named_by_alias(tf_records: list[Any]) -> None:
+    providers = {r.resource for r in tf_records if _folder(r) == "provider-static-credentials"}
+    assert "aws.fail_literal_keys" in providers and "aws.pass_sso_profile" in providers
+    # rule 5 looks at the AWS provider only
+    rule5 = rule("provider-static-credentials").checkov_id
+    assert not [r for r in tf_records if r.check_id == rule5 and r.resource.startswith("azurerm.")]
+
+
+def test_no_full_key_in_details(tf_records: list[Any]) -> None:
+    written = " ".join(p.read_text() for p in FIXTURES.rglob("*") if p.suffix in {".tf", ".tfvars"})
+    key_ids = set(re.findall(r"(?<![A-Za-z0-9])A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Z0-9])", written))
+    secrets = set(re.findall(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", written))
+    assert key_ids and secrets
+    details = " ".join(d for r in tf_records for d in r.details)
+    assert [k[:4] for k in key_ids if k in details] == []
+    assert [s[:4] for s in secrets if s in details] == []
+
+
+# --- terraform.py on plain values -----------------------------------------------------------------
+
+
+def _slugs(findings: Iterable[Any]) -> set[str]:
+    return {f.slug for f in findings}
+
+
+def _resource(type_: str, name: str, config: dict[str, Any], scope: str = "") -> Block:
+    return Block(kind="resource", type=type_, name=name, address=f"{type_}.{name}", config=config, scope=scope)
+
+
+def test_unwrap_undoes_checkov_list_wrapping() -> None:
+    wrapped = {"a": ["x"], "b": [{"c": [1]}], "d": [["p", "q"]]}
+    assert terraform.unwrap(wrapped) == {"a": "x", "b": {"c": 1}, "d": ["p", "q"]}
+
+
+def test_access_key_status() -> None:
+    active = _resource("aws_iam_access_key", "k", {"user": "bot"})
+    inactive = _resource("aws_iam_access_key", "k", {"user": "bot", "status": "Inactive"})
+    assert "iam-access-key" in _slugs(terraform.scan_block(active))
+    assert "iam-access-key" not in _slugs(terraform.scan_block(inactive))
+
+
+def test_login_profile_by_user_name() -> None:
+    key = _resource("aws_iam_access_key", "k", {"user": "alice"})
+    graph = TerraformGraph(blocks=[key, _resource("aws_iam_user_login_profile", "p", {"user": "alice"})])
+    assert "human-user-access-key" in _slugs(terraform.scan_block(key, graph))
+    other = TerraformGraph(blocks=[key, _resource("aws_iam_user_login_profile", "p", {"user": "bob"})])
+    assert "human-user-access-key" not in _slugs(terraform.scan_block(key, other))
+    # a login profile in another module instance is another user
+    apart = TerraformGraph(blocks=[key, _resource("aws_iam_user_login_profile", "p", {"user": "alice"}, scope="m")])
+    assert "human-user-access-key" not in _slugs(terraform.scan_block(key, apart))
+
+
+def test_provider_credentials() -> None:
+    def provider(type_: str, config: dict[str, Any]) -> Block:
+        return Block(kind="provider", type=type_, name=type_, address=type_, config=config)
+
+    assert "provider-static-credentials" in _slugs(terraform.scan_block(provider("aws", {"access_key": "var.k"})))
+    assert "provider-static-credentials" in _slugs(terraform.scan_block(provider("aws", {"token": "var.t"})))
+    assert not terraform.scan_block(provider("aws", {"profile": "sso", "access_key": ""}))
+    assert not terraform.scan_block(provider("google", {"access_key": "var.k"}))
+
+
+def test_instance_profile_and_templates() -> None:
+    bare = _resource("aws_instance", "i", {"ami": "ami-1"})
+    assert "ec2-instance-without-profile" in _slugs(terraform.scan_block(bare))
+    with_block_profile = _resource("aws_launch_template", "t", {"iam_instance_profile": {"arn": "arn:x"}})
+    assert not terraform.scan_block(with_block_profile)
+    empty_block = _resource("aws_launch_template", "t", {"iam_instance_profile": {}})
+    assert "launch-template-without-profile" in _slugs(terraform.scan_block(empty_block))
+
+    instance = _resource("aws_instance", "i", {"launch_template": {"id": "aws_launch_template.t.id"}})
+    template = _resource("aws_launch_template", "t", {})
+    graph = TerraformGraph(blocks=[instance, template], edges=[(0, 1, "launch_template.id")])
+    assert "ec2-instance-without-profile" in _slugs(terraform.scan_block(instance, graph))
+    # A data source lookup cannot be read: benefit of the doubt.
+    lookup = Block(kind="data", type="aws_launch_template", name="t", address="aws_launch_template.t", config={})
+    external = TerraformGraph(blocks=[instance, lookup], edges=[(0, 1, "launch_template.id")])
+    assert not terraform.scan_block(instance, external)
+    # No graph at all: the template is unknown, the instance passes.
+    assert not terraform.scan_block(instance)
+
+
+def test_eks_node_group_template() -> None:
+    template = _resource("aws_launch_template", "t", {})
+    group = _resource("aws_eks_node_group", "g", {"launch_template": {"id": "aws_launch_template.t.id"}})
+    graph = TerraformGraph(blocks=[template, group], edges=[(1, 0, "launch_template.id")])
+    assert not terraform.scan_block(template, graph)
+    assert "launch-template-without-profile" in _slugs(terraform.scan_block(template, TerraformGraph(blocks=[template])))
+
+
+def test_environment_variables_of_every_service() -> None:
+    lambda_ = _resource("aws_lambda_function", "f", {"environment": {"variables": {"A_SECRET_KEY": "x1"}}})
+    ecs = _resource("aws_ecs_task_definition", "t", {
+        "container_definitions": '[{"environment": [{"name": "AWS_ACCESS_KEY_ID", "value": "x2"}]}]'})
+    codebuild = _resource("aws_codebuild_project", "p", {"environment": {"environment_variable": [
+        {"name": "AWS_SECRET_ACCESS_KEY", "value": "x3"},
+        {"name": "AWS_ACCESS_KEY_ID", "value": "/ssm/name", "type": "PARAMETER_STORE"}]}})
+    found = {name for b in (lambda_, ecs, codebuild) for _, name, _ in terraform.environment_variables(b)}
+    assert found == {"A_SECRET_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    assert all("credentials-in-compute" in _slugs(terraform.scan_block(b)) for b in (lambda_, ecs, codebuild))
+
+
+def test_compute_values_from_outside_pass() -> None:
+    env = {"S3_SECRET_KEY": "var.key", "S3_ACCESS_KEY": "data.aws_ssm_parameter.k.value",
+           "SECRET_KEY_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k"}
+    block = _resource("aws_lambda_function", "f", {"environment": {"variables": env}})
+    assert not terraform.scan_block(block)
+
+
+def test_user_data_behind_base64encode_local() -> None:
+    template = _resource("aws_launch_template", "t", {
+        "iam_instance_profile": {"name": "p"}, "user_data": "base64encode(local.boot)"})
+    script = Block(kind="locals", type="locals", name="boot", address="boot",
+                   config="aws configure set aws_access_key_id AKIAIOSFODNN7EXAMPLE")  # type: ignore[arg-type]
+    graph = TerraformGraph(blocks=[template, script])
+    assert _slugs(terraform.scan_block(template, graph)) == {"credentials-in-compute", "hardcoded-access-key-id"}
+    assert not terraform.scan_block(template, TerraformGraph(blocks=[template]))
+
+
+def test_secret_exposure_needs_an_output_or_plain_parameter() -> None:
+    key = _resource("aws_iam_access_key", "k", {"user": "bot", "status": "Inactive"})
+    output = Block(kind="output", type="output", name="o", address="o",
+                   config={"value": "aws_iam_access_key.k.secret", "sensitive": True})
+    secure = _resource("aws_ssm_parameter", "p", {"type": "SecureString", "value": "aws_iam_access_key.k.secret"})
+    plain = _resource("aws_ssm_parameter", "p", {"type": "String", "value": "aws_iam_access_key.k.secret"})
+    other_key = Block(kind="output", type="output", name="o", address="o", config={"value": "aws_iam_access_key.k2.secret"})
+    assert _slugs(terraform.scan_block(key, TerraformGraph(blocks=[key, output]))) == {"access-key-secret-exposed"}
+    assert _slugs(terraform.scan_block(key, TerraformGraph(blocks=[key, plain]))) == {"access-key-secret-exposed"}
+    assert not terraform.scan_block(key, TerraformGraph(blocks=[key, secure]))
+    assert not terraform.scan_block(key, TerraformGraph(blocks=[key, other_key]))
+
+
+@pytest.mark.parametrize("value", [
+    "Zm9yIHRoZSBzYWtlIG9mIGFuIGV4YW1wbGUgb25s",  # bare 40-character base64 under a plain name
+    "9fceb02d0ae598e95dc970b74767f19372d61af8",  # git SHA
+    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",  # source_code_hash
+])
+def test_forty_character_look_alikes_pass(value: str) -> None:
+    block = _resource("aws_ssm_parameter", "p", {"type": "String", "value": value, "tags": {"Commit": value}})
+    assert not terraform.scan_block(block)
+
+
+def test_compute_value_assembled_from_a_variable_passes() -> None:
+    env = {"S3_ACCESS_KEY": "prefix-${var.key_id}", "S3_SECRET_KEY": "${data.aws_ssm_parameter.k.value}"}
+    assert not terraform.scan_block(_resource("aws_lambda_function", "f", {"environment": {"variables": env}}))
+    literal = {"S3_SECRET_KEY": "hardcoded-${local.suffix}"}  # a local checkov could not render is still code
+    assert terraform.scan_block(_resource("aws_lambda_function", "f", {"environment": {"variables": literal}}))
