@@ -16,8 +16,9 @@ from typing import Any
 from keyless.detect.material import is_credential_name
 from keyless.detect.userdata import ACCESS_KEY_MARKER, find_credential_writes
 from keyless.detect.values import DYNAMIC_REFERENCE, Origin, is_placeholder_value
+from keyless.detect.walk import find_key_material
 from keyless.findings import Finding, Path, dotted
-from keyless.rules import compute_finding, key_material_findings, simple_finding
+from keyless.rules import compute_finding, key_material_findings, material_finding, simple_finding
 
 TEMPLATE_SECTIONS = ("Parameters", "Mappings", "Outputs", "Conditions", "Metadata", "Rules")
 ACCESS_KEY = "AWS::IAM::AccessKey"
@@ -214,7 +215,8 @@ def _access_key(name: str, tpl: Template) -> list[Finding]:
     status = props.get("Status")
     resolved = tpl.defaults.get(status["Ref"]) if isinstance(status, Mapping) and "Ref" in status else status
     if not (isinstance(resolved, str) and resolved.strip().lower() == "inactive"):
-        findings.append(simple_finding("iam-access-key", name, (*base, "Status") if status else ("Resources", name),
+        # Without a Status the key is active: point at the properties where Status is missing.
+        findings.append(simple_finding("iam-access-key", name, (*base, "Status") if status else base,
                                        f"{name} creates an active long-term IAM access key"))
     user = props.get("UserName")
     user_ref = user.get("Ref") if isinstance(user, Mapping) else None
@@ -236,7 +238,7 @@ def _access_key(name: str, tpl: Template) -> list[Finding]:
             leaks.append((("Resources", other, "Properties", "Value"), f"plain SSM parameter {other}"))
     for path, where in leaks:
         findings.append(simple_finding("access-key-secret-exposed", name, path,
-                                       f"the secret of {name} leaves the secrets store through {where}"))
+                                       f"The secret of {name} leaves the secrets store through {where}"))
     return findings
 
 
@@ -271,14 +273,16 @@ def _instance(name: str, tpl: Template) -> list[Finding]:
     if _present(props.get("IamInstanceProfile"), tpl):
         return []
     spec = props.get("LaunchTemplate")
+    where: Path = ("Resources", name, "Properties")  # where the missing profile belongs
     if isinstance(spec, Mapping):
         target = _template_of(spec, tpl)
         if target is None or _launch_template_profile(target, tpl):
             return []  # an external launch template cannot be read: benefit of the doubt
         what = f"{name} has no IamInstanceProfile, and its launch template {target} has none"
+        where = (*where, "LaunchTemplate")
     else:
         what = f"{name} has no IamInstanceProfile"
-    return [simple_finding("ec2-instance-without-profile", name, ("Resources", name), what)]
+    return [simple_finding("ec2-instance-without-profile", name, where, what)]
 
 
 def _launch(name: str, tpl: Template) -> list[Finding]:
@@ -291,7 +295,10 @@ def _launch(name: str, tpl: Template) -> list[Finding]:
                 return []  # EKS node groups supply the node role themselves
     elif _present(tpl.properties(name).get("IamInstanceProfile"), tpl):
         return []
-    return [simple_finding("launch-template-without-profile", name, ("Resources", name),
+    where: Path = ("Resources", name, "Properties")  # where the missing profile belongs
+    if tpl.type_of(name) == "AWS::EC2::LaunchTemplate":
+        where = (*where, "LaunchTemplateData")
+    return [simple_finding("launch-template-without-profile", name, where,
                            f"{name} has no IamInstanceProfile")]
 
 
@@ -367,7 +374,7 @@ def _compute(name: str, tpl: Template) -> list[Finding]:
         origin = tpl.origin(value)
         if origin is Origin.ACCESS_KEY or (origin is Origin.LITERAL and is_credential_name(var)
                                            and not is_placeholder_value(var, value)):
-            what = (f"an access key is passed to {name}" if origin is Origin.ACCESS_KEY
+            what = (f"An access key is passed to {name}" if origin is Origin.ACCESS_KEY
                     else f"{name} sets credential variable {var}")
             findings.append(compute_finding(name, path, f"{what} at {dotted(path[3:])}"))
             flagged.add(path)
@@ -391,10 +398,22 @@ def _compute(name: str, tpl: Template) -> list[Finding]:
                 name, path, f"AWS::CloudFormation::Authentication {auth_name} of {name} carries {' and '.join(keys)}"))
             flagged.add(path)
     if not any(f.path[:3] == ("Resources", name, "Properties") for f in findings):
-        if tpl.secret_references(tpl.properties(name)):
-            findings.append(compute_finding(name, ("Resources", name, "Properties"),
-                                            f"an access key secret is passed to {name}"))
+        where = _secret_reference_path(tpl, tpl.properties(name), ("Resources", name, "Properties"))
+        if where is not None:
+            findings.append(compute_finding(name, where, f"An access key secret is passed to {name} at {dotted(where[3:])}"))
     return findings
+
+
+def _secret_reference_path(tpl: Template, value: Any, path: Path) -> Path | None:
+    """Where the first access key secret referenced under a value is written (for the line number)."""
+    if isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("Fn::GetAtt", "Fn::Sub"):
+        return path if tpl.secret_references(value) else None
+    items = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _secret_reference_path(tpl, item, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
 # --- entry point -----------------------------------------------------------------------------
@@ -420,7 +439,68 @@ def scan_template(template: Mapping[str, Any]) -> list[Finding]:
             findings += _compute(name, tpl)
     if tpl.first_resource:
         for section in TEMPLATE_SECTIONS:
-            findings += key_material_findings(tpl.first_resource, template.get(section), (section,), (section,))
+            findings += _section_findings(tpl.first_resource, section, template.get(section))
+    # A joined secret already reported in the same resource, or at a parameter default that the
+    # join pulled in, is not reported twice.
+    reported = {(f.resource if f.path[0] == "Resources" else "", s) for f in findings for s in f.secrets}
+    for name, res in tpl.resources.items():
+        for part in ("Properties", "Metadata"):
+            findings += [f for f in _joined_findings(name, res.get(part), ("Resources", name, part), tpl)
+                         if not any((name, s) in reported or ("", s) in reported for s in f.secrets)]
+    return [f for f in findings if not _is_logical_id(f, template)]
+
+
+def _joined_findings(resource: str, value: Any, path: Path, tpl: Template, name: str = "") -> list[Finding]:
+    """Rule 4 across the parts of Fn::Join and Fn::Sub.
+
+    `aws_secret_access_key=` and the secret, or a key ID and its secret, may sit in different parts;
+    each part alone is a bare string. Key IDs need no context and are found part by part.
+    """
+    found: list[Finding] = []
+    if isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("Fn::Join", "Fn::Sub"):
+        for where, material in find_key_material(tpl.text(value), path, name):
+            if material.kind != "access-key-id":
+                found.append(material_finding(resource, where, dotted(where[3:]), material))
+        return found
+    items = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        label = name if isinstance(key, int) or str(key).startswith("Fn::") else str(key)
+        found += _joined_findings(resource, item, (*path, key), tpl, label)
+    return found
+
+
+def _is_logical_id(finding: Finding, template: Mapping[str, Any]) -> bool:
+    """A 40-character "secret" that names a resource, parameter or output is a long logical ID."""
+    if finding.slug != "hardcoded-secret-access-key" or not finding.secrets:
+        return False
+    names: set[str] = set()
+    for section in ("Resources", "Parameters", "Outputs", "Conditions", "Mappings"):
+        entries = template.get(section)
+        names |= {str(n) for n in entries} if isinstance(entries, Mapping) else set()
+    return all(secret in names for secret in finding.secrets)
+
+
+# The entry of a Parameter or an Output whose name is the entry's own name: `Parameters:
+# DeployerSecretAccessKey: Default: ...` is a secret under a credential name.
+_NAMED_ENTRY_VALUE = {"Parameters": "Default", "Outputs": "Value"}
+
+
+def _section_findings(anchor: str, section: str, value: Any) -> list[Finding]:
+    """Rules 3 and 4 in a template section, attributed to the anchor (the first resource)."""
+    value_key = _NAMED_ENTRY_VALUE.get(section)
+    if value_key is None or not isinstance(value, Mapping):
+        return key_material_findings(anchor, value, (section,), (section,))
+    findings: list[Finding] = []
+    for entry, body in value.items():
+        if not isinstance(body, Mapping):
+            findings += key_material_findings(anchor, body, (section, entry), (section, entry))
+            continue
+        for key, item in body.items():
+            if key == value_key:
+                path: Path = (section, entry, key)
+                findings += key_material_findings(anchor, item, path, path, name=str(entry))
+            else:
+                findings += key_material_findings(anchor, {key: item}, (section, entry), (section, entry))
     return findings
 
 

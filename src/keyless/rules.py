@@ -9,14 +9,16 @@ from keyless.detect.walk import find_key_material
 from keyless.findings import Finding, Path, dotted, explain
 
 
-def key_material_findings(resource: str, value: Any, path: Path = (), shown_path: Path | None = None) -> list[Finding]:
+def key_material_findings(
+    resource: str, value: Any, path: Path = (), shown_path: Path | None = None, name: str = ""
+) -> list[Finding]:
     """Rules 3 and 4 over every string under a value.
 
     `shown_path` is the path people read (relative to the block); `path` is where the value sits in
     the document, which cfn-lint needs to point at the line.
     """
     findings = []
-    for where, material in find_key_material(value, path):
+    for where, material in find_key_material(value, path, name):
         shown = dotted(where[len(path) - len(shown_path):] if shown_path is not None else where)
         findings.append(material_finding(resource, where, shown, material))
     return findings

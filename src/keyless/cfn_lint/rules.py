@@ -40,8 +40,36 @@ class _KeylessRule(CloudFormationLintRule):
         self.tags = ["keyless", "iam", "credentials"]
 
     def match(self, cfn: Any) -> list[RuleMatch]:
-        return [RuleMatch(list(_anchor(cfn.template, f.path)), f.message)
-                for f in _findings(cfn.template) if f.slug == self.slug]
+        matches = []
+        for f in _findings(cfn.template):
+            if f.slug == self.slug:
+                path = _anchor(cfn.template, f.path)
+                matches.append(RuleMatch(list(path), _message(cfn.template, f, path)))
+        return matches
+
+
+def _message(template: Any, finding: Finding, path: tuple[Any, ...]) -> str:
+    """Name the function when a value is inherited from SAM Globals.
+
+    Every function inheriting a value is reported at the same Globals line, and cfn-lint keeps one
+    match per (line, column, rule, message): without the name, all but one function would vanish.
+    """
+    globals_ = template.get("Globals") if isinstance(template, dict) else None
+    start, end = getattr(globals_, "start_mark", None), getattr(globals_, "end_mark", None)
+    if not path or path[0] != "Resources" or start is None or end is None:
+        return finding.message
+    node = template
+    try:
+        for part in path:
+            node = node[part]
+    except (KeyError, IndexError, TypeError):  # never an E0002 over a message
+        return finding.message
+    mark = getattr(node, "start_mark", None)
+    if mark is not None and (start.line, start.column) <= (mark.line, mark.column) < (end.line, end.column):
+        if finding.resource in finding.message:
+            return f"Inherited from Globals: {finding.message}"
+        return f"{finding.resource} inherits from Globals: {finding.message}"
+    return finding.message
 
 
 def _anchor(template: Any, path: tuple[Any, ...]) -> tuple[Any, ...]:

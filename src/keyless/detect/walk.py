@@ -8,9 +8,9 @@ from typing import Any
 from keyless.detect.material import KeyMaterial, decode_base64_text, find_key_ids, find_secrets
 from keyless.findings import Path
 
-# Pairs like ECS {name, value}, CodeBuild {name, value, type}, Beanstalk {OptionName, Value}: the
-# sibling field names the value.
-_NAME_FIELDS = ("name", "Name", "OptionName", "optionName")
+# Pairs like ECS {name, value}, CodeBuild {name, value, type}, Beanstalk {OptionName, Value}, tags
+# {Key, Value}: the sibling field names the value.
+_NAME_FIELDS = ("name", "Name", "OptionName", "optionName", "Key", "key")
 _VALUE_FIELDS = ("value", "Value")
 # Attributes whose strings may be a base64 script.
 USER_DATA_NAMES = frozenset({"user_data", "user_data_base64", "UserData"})
@@ -28,17 +28,23 @@ def iter_strings(value: Any, path: Path = (), name: str = "", depth: int = 0) ->
         for key, item in value.items():
             if not isinstance(key, str) or key.startswith("__") or key.startswith("CKV_KEYLESS_"):
                 continue
-            item_name = label if label is not None and key in _VALUE_FIELDS else key
+            if key.startswith("Fn::"):  # CloudFormation intrinsics (If, Sub, Join...) keep the name above them
+                item_name = name
+            else:
+                item_name = label if label is not None and key in _VALUE_FIELDS else key
             yield from iter_strings(item, (*path, key), item_name, depth + 1)
     elif isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
         for index, item in enumerate(value):
             yield from iter_strings(item, (*path, index), name, depth + 1)
 
 
-def find_key_material(value: Any, path: Path = ()) -> list[tuple[Path, KeyMaterial]]:
-    """Every access key ID, secret access key and session token under a value, with its path."""
+def find_key_material(value: Any, path: Path = (), label: str = "") -> list[tuple[Path, KeyMaterial]]:
+    """Every access key ID, secret access key and session token under a value, with its path.
+
+    `label` names a value whose name is not a key above it (a CloudFormation Parameter's Default).
+    """
     found: list[tuple[Path, KeyMaterial]] = []
-    for where, name, text in iter_strings(value, path):
+    for where, name, text in iter_strings(value, path, label):
         texts = [text]
         if name in USER_DATA_NAMES or (where and where[-1] in USER_DATA_NAMES):
             decoded = decode_base64_text(text)

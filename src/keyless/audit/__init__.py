@@ -1,0 +1,1 @@
+"""`keyless audit`: audit reports over whole infrastructure repositories."""

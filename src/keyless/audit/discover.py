@@ -1,0 +1,127 @@
+"""Finding what to audit in a repository: Terraform folders and CloudFormation/SAM templates.
+
+Templates are recognised by content, not by name, because infrastructure repositories keep
+templates, CI configuration and Helm values side by side under the same extensions. The folders
+skipped are checkov's own (hidden folders such as .git and .terraform, node_modules, .serverless),
+so that the Terraform half, which checkov walks itself, and the CloudFormation half see the same
+tree; `--exclude` globs are handed to checkov as the equivalent regular expressions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+SKIPPED_DIRECTORIES = frozenset({".git", ".terraform", "node_modules", ".serverless"})
+TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+TERRAFORM_SUFFIXES = (".tf", ".tf.json")
+MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
+
+# Top level in YAML (no indentation), anywhere in JSON (quoted, indented).
+_RESOURCES_KEY = re.compile(r"""(?m)^(?:Resources|["']Resources["'])\s*:|"Resources"\s*:""")
+_TEMPLATE_MARKERS = re.compile(r"AWSTemplateFormatVersion|AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
+
+
+def glob_to_regex(glob: str) -> str:
+    """Translate a path glob into a regular expression body (`*` stays inside one folder, `**` does not)."""
+    out, i = [], 0
+    while i < len(glob):
+        c = glob[i]
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        out.append({"*": "[^/]*", "?": "[^/]"}.get(c, re.escape(c)))
+        i += 1
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """`--exclude` globs for one scanned folder.
+
+    A glob with a slash is matched against the path relative to the scanned folder (`legacy/*`,
+    `**/test/**`); one without matches any single file or folder name (`vendor`, `*.bak.yaml`).
+    A folder that matches is skipped with everything below it.
+    """
+
+    root: str
+    globs: tuple[str, ...] = ()
+
+    def regexes(self) -> list[str]:
+        """The same exclusions as regular expressions over checkov's walked paths (root + '/' + relative)."""
+        prefix = re.escape(self.root.rstrip("/\\"))
+        patterns = []
+        for glob in self.globs:
+            body = glob.strip().removeprefix("./").strip("/")
+            if not body:
+                continue
+            if "/" in body:
+                patterns.append(rf"^{prefix}/{glob_to_regex(body)}$")
+            else:
+                patterns.append(rf"(?:^|/){glob_to_regex(body)}$")
+        return patterns
+
+    def excluded(self, relative: str) -> bool:
+        full = os.path.join(self.root.rstrip("/\\"), relative).replace(os.sep, "/")
+        return any(re.search(p, full) for p in self.regexes())
+
+
+@dataclass
+class Discovery:
+    """What one repository holds, as paths relative to its root (posix separators)."""
+
+    terraform_roots: list[str] = field(default_factory=list)
+    templates: list[str] = field(default_factory=list)
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+
+def walk(root: str, exclusions: Exclusions) -> Iterable[str]:
+    """Every file under root not skipped or excluded, relative and sorted, the way checkov prunes."""
+    for current, dirs, files in os.walk(root):
+        rel_dir = os.path.relpath(current, root)
+        rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/")
+        dirs[:] = sorted(
+            d for d in dirs
+            if d not in SKIPPED_DIRECTORIES and not d.startswith(".")
+            and not exclusions.excluded(f"{rel_dir}/{d}" if rel_dir else d)
+        )
+        for name in sorted(files):
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            if not exclusions.excluded(rel):
+                yield rel
+
+
+def looks_like_template(text: str) -> bool:
+    """A top-level Resources section next to an AWS resource type or a format version."""
+    return bool(_RESOURCES_KEY.search(text)) and bool(_TEMPLATE_MARKERS.search(text))
+
+
+def discover(root: str, exclusions: Exclusions) -> Discovery:
+    found = Discovery()
+    tf_dirs: set[str] = set()
+    for rel in walk(root, exclusions):
+        lower = rel.lower()
+        if lower.endswith(TERRAFORM_SUFFIXES):
+            tf_dirs.add(os.path.dirname(rel) or ".")
+        elif lower.endswith(TEMPLATE_SUFFIXES):
+            path = os.path.join(root, rel)
+            try:
+                if os.path.getsize(path) > MAX_TEMPLATE_BYTES:
+                    continue
+                with open(path, encoding="utf-8-sig") as handle:
+                    text = handle.read()
+            except (OSError, UnicodeDecodeError) as error:
+                # Whether it is a template cannot be told, so the auditor is told it was not read.
+                found.unreadable[rel] = f"cannot be read: {error}"
+                continue
+            if looks_like_template(text):
+                found.templates.append(rel)
+    found.terraform_roots = sorted(tf_dirs)
+    return found

@@ -1,0 +1,29 @@
+"""Report formats. Each module renders the whole `Report` model to text; none reads raw key material."""
+
+from __future__ import annotations
+
+from keyless.audit.model import Report
+
+FORMATS = ("terminal", "markdown", "json", "sarif", "html")
+
+
+def render(report: Report, fmt: str, colour: bool = False) -> str:
+    if fmt == "terminal":
+        from keyless.audit.formats.terminal import render_terminal
+
+        return render_terminal(report, colour=colour)
+    if fmt == "markdown":
+        from keyless.audit.formats.markdown import render_markdown
+
+        return render_markdown(report)
+    if fmt == "json":
+        return report.to_json()
+    if fmt == "sarif":
+        from keyless.audit.formats.sarif import render_sarif
+
+        return render_sarif(report)
+    if fmt == "html":
+        from keyless.audit.formats.html import render_html
+
+        return render_html(report)
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
