@@ -23,7 +23,7 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 from keyless import cloudformation, logmask, terraform
 from keyless.catalog import SEVERITIES, rule
 from keyless.findings import Finding
-from keyless.parsing import load_cloudformation
+from keyless.parsing import TemplateError, load_cloudformation
 
 log = logging.getLogger(__name__)
 logmask.install()
@@ -277,8 +277,8 @@ class _TerraformModuleCheck(_KeylessCheckMixin, BaseModuleCheck):
 # --- CloudFormation ----------------------------------------------------------------------------
 
 
-def _current_template_path() -> str | None:
-    """The absolute path of the template checkov is scanning.
+def _current_template() -> tuple[str | None, Any]:
+    """The absolute path of the template checkov is scanning, and checkov's own parse of it.
 
     checkov hands a CloudFormation check one resource and a root-relative file name; the runner's
     loop holds the absolute path, and cross-resource rules need the whole template.
@@ -286,12 +286,12 @@ def _current_template_path() -> str | None:
     frame = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_name == "check_definitions" and "file_abs_path" in frame.f_locals:
-            return str(frame.f_locals["file_abs_path"])
+            return str(frame.f_locals["file_abs_path"]), frame.f_locals.get("definition")
         frame = frame.f_back
-    return None
+    return None, None
 
 
-def _cfn_findings(path: str | None) -> list[Finding]:
+def _cfn_findings(path: str | None, checkov_definition: Any = None) -> list[Finding]:
     if path is None:
         return []
     try:
@@ -302,8 +302,13 @@ def _cfn_findings(path: str | None) -> list[Finding]:
     cached = _cfn_templates.get(path)
     if cached is None or cached[0] != stamp:
         try:
-            template = load_cloudformation(path)
-            findings = cloudformation.scan_template(template) if template is not None else []
+            try:
+                template: Any = load_cloudformation(path)
+            except TemplateError as error:
+                # cfn-lint's decoder refuses what checkov's parser read (UTF-16, say): use checkov's parse
+                log.info("keyless reads %s from checkov's parse: %s", path, error)
+                template = checkov_definition
+            findings = cloudformation.scan_template(template) if isinstance(template, dict) else []
         except Exception:  # a rule never raises inside an engine
             log.warning("keyless could not analyse %s; no keyless finding for it", path, exc_info=True)
             findings = []
@@ -315,8 +320,8 @@ def _cfn_findings(path: str | None) -> list[Finding]:
 class _CloudFormationCheck(_KeylessCheckMixin, CfnResourceCheck):
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         logical_id = self.entity_path.rsplit(":", 1)[-1]
-        path = _current_template_path()
-        return self._judge(conf, [f for f in _cfn_findings(path) if f.resource == logical_id], path)
+        path, definition = _current_template()
+        return self._judge(conf, [f for f in _cfn_findings(path, definition) if f.resource == logical_id], path)
 
 
 # --- factories used by checks/*.py ---------------------------------------------------------------

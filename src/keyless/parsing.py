@@ -6,6 +6,7 @@ all of them parse with cfn-lint's decoder (YAML short forms normalised, position
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 
@@ -16,7 +17,12 @@ class TemplateError(ValueError):
 def load_cloudformation(path: str) -> dict[str, Any] | None:
     from cfnlint.decode import decode  # imported on first use: checkov runs without cfn-lint loaded otherwise
 
-    template, matches = decode(path)
+    quiet = logging.getLogger("cfnlint.decode")
+    level, quiet.level = quiet.level, logging.CRITICAL  # the reason is raised, not logged as an error
+    try:
+        template, matches = decode(path)
+    finally:
+        quiet.setLevel(level)
     if template is None:
         reason = "; ".join(str(m.message) for m in matches[:1]) if matches else "unreadable"
         raise TemplateError(f"{path}: {reason}")
