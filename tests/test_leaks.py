@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -48,32 +49,52 @@ def secrets() -> set[str]:
     return found
 
 
-def test_checkov_outputs_hold_no_secret(tmp_path: Path, secrets: set[str]) -> None:
+def test_checkov_outputs_and_debug_logs_hold_no_secret(tmp_path: Path, secrets: set[str]) -> None:
     folders = [str(p) for p in SCANNED if p.exists()]
+    formats = ["cli", "json", "sarif", "junitxml", "github_failed_only"]
     for folder in folders:
         out = tmp_path / Path(folder).name
         result = subprocess.run(
             [str(BIN / "keyless"), "checkov", "-d", folder, "--framework", "terraform", "cloudformation",
-             "--check", "CKV_KEYLESS_*", "-o", "cli", "-o", "json", "-o", "sarif", "--output-file-path", str(out)],
-            capture_output=True, text=True, cwd=ROOT,
+             "--check", "CKV_KEYLESS_*", *(arg for fmt in formats for arg in ("-o", fmt)), "--output-file-path", str(out)],
+            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "LOG_LEVEL": "DEBUG"},
         )
         assert result.returncode in (0, 1), result.stderr[-2000:]
-        _assert_clean(f"checkov cli on {folder}", result.stdout + result.stderr, secrets)
+        assert "DEBUG" in result.stderr  # the debug log really was produced, and is checked here
+        _assert_clean(f"checkov output and debug log on {folder}", result.stdout + result.stderr, secrets)
         written = list(out.iterdir())
-        assert {p.suffix for p in written} >= {".json", ".sarif"}, written
+        assert len(written) == len(formats), written
         for path in written:
             _assert_clean(f"checkov {path.name} on {folder}", path.read_text(), secrets)
         assert "CKV_KEYLESS_" in (out / "results_json.json").read_text()
 
 
+def test_audit_reports_hold_no_secret(tmp_path: Path, secrets: set[str]) -> None:
+    from keyless.cli import main
+
+    folders = [str(p) for p in SCANNED if p.exists()]
+    report = tmp_path / "report.json"
+    assert main(["audit", *folders, "--format", "json", "--output", str(report), "--no-progress"]) == 1
+    texts = {"json": report.read_text()}
+    for fmt in ("terminal", "markdown", "sarif", "html"):
+        out = tmp_path / f"report.{fmt}"
+        main(["audit", "merge", str(report), "--format", fmt, "--output", str(out)])
+        texts[fmt] = out.read_text()
+    for fmt, text in texts.items():
+        assert "CKV_KEYLESS_3" in text or "hardcoded-access-key-id" in text, fmt
+        _assert_clean(f"keyless audit --format {fmt}", text, secrets)
+
+
 @pytest.mark.parametrize("fmt", ["parseable", "json", "sarif", "junit"])
 def test_cfn_lint_outputs_hold_no_secret(fmt: str, secrets: set[str]) -> None:
+    """Each format once; the parseable run also has --debug, so cfn-lint's debug log is checked too."""
     templates = sorted(
         str(p) for folder in SCANNED if folder.exists() for p in folder.rglob("*")
         if p.suffix in {".yaml", ".yml", ".json"} and "terraform" not in p.parts
     )
     result = subprocess.run(
-        [str(BIN / "cfn-lint"), "--format", fmt, "-a", "keyless.cfn_lint", "--", *templates],
+        [str(BIN / "cfn-lint"), "--format", fmt, *(["--debug"] if fmt == "parseable" else []),
+         "-a", "keyless.cfn_lint", "--", *templates],
         capture_output=True, text=True, cwd=ROOT,
     )
     assert "K00" in result.stdout, result.stderr[-2000:]

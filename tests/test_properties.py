@@ -159,3 +159,38 @@ def test_cloudformation_core_never_raises_on_cfn_lint_nodes(template: Any) -> No
     decoded, errors = decode_str(json.dumps(template, default=str))
     if decoded is not None:
         cloudformation.scan_template(decoded)
+
+
+@FAST
+@given(tf_types, st.dictionaries(st.text(max_size=20), json_values, max_size=6))
+def test_checkov_adapter_never_raises_on_checkov_shapes(resource_type: str, config: dict[str, Any]) -> None:
+    from checkov.common.models.enums import CheckResult
+
+    from keyless.checkov_adapter import register
+
+    conf = {**_checkov_wrap(config), "__address__": f"{resource_type}.x", "__start_line__": 1, "__end_line__": 2}
+    for check in register("credentials-in-compute") + register("hardcoded-secret-access-key"):
+        if check.block_type != "resource" or "AWS::" in str(check.supported_entities):
+            continue
+        check.entity_path, check.graph = f"/main.tf:{resource_type}:x", None
+        assert check.scan_entity_conf(conf, resource_type) in (CheckResult.PASSED, CheckResult.FAILED, CheckResult.UNKNOWN)
+
+
+@FAST
+@given(st.fixed_dictionaries({"Resources": resources}))
+def test_cfn_lint_rules_never_raise_on_cfn_lint_templates(template: Any) -> None:
+    from cfnlint.decode import decode_str
+    from cfnlint.template import Template
+
+    from keyless import cfn_lint
+
+    decoded, _ = decode_str(json.dumps(template, default=str))
+    if decoded is None:
+        return
+    try:
+        cfn = Template("generated.json", decoded, ["us-east-1"])
+    except Exception:  # cfn-lint itself refuses the shape; nothing reaches keyless then
+        return
+    for name in cfn_lint.__all__:
+        for match in getattr(cfn_lint, name)().match(cfn):
+            assert match.message

@@ -38,8 +38,11 @@ def _checks_dir(args: argparse.Namespace) -> int:
 
 def _checkov(argv: Sequence[str]) -> int:
     """Run checkov with the keyless checks loaded and no network access."""
+    from keyless import logmask
     from keyless.engines import CHECKS_DIR
 
+    logmask.install()  # before checkov parses anything: its debug log quotes code that fails to evaluate
+    logmask.mask_console()  # and its expression evaluator prints failing expressions to stderr directly
     args = list(argv)
     extra = ["--external-checks-dir", CHECKS_DIR]
     if "--skip-download" not in args:

@@ -1,8 +1,9 @@
-"""Mask AWS key material in every log record of the process keyless runs in.
+"""Mask AWS key material in every log record (and, for `keyless checkov`, every console write).
 
-Engines log freely at debug level (checkov dumps whole templates and entity configurations), and a
-CI log is exactly where a key must not land. Once installed, every record's message and exception
-text are masked as they are created, before any handler sees them.
+Engines log freely at debug level (checkov dumps whole templates and entity configurations, and
+its expression evaluator prints failing expressions straight to stderr), and a CI log is exactly
+where a key must not land. Once installed, every record's message and exception text are masked as
+they are created, before any handler sees them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from keyless.detect.material import mask_key_id, mask_secret
 _KEY_ID = re.compile(r"(?<![A-Za-z0-9])A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Z0-9])")
 # In logs, over-masking is harmless: any 40-character mixed-case base64 word with a digit or a
 # slash could be a secret key, any 100+ character base64 run a session token.
-_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_SECRET = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 _TOKEN = re.compile(r"[A-Za-z0-9/+=]{100,}")
 _installed = False
 
@@ -61,3 +62,27 @@ def install() -> None:
 
     logging.setLogRecordFactory(factory)
     _installed = True
+
+
+class MaskingStream:
+    """A text stream that masks key material in what is written, delegating everything else."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(mask_text(text) if isinstance(text, str) else text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def mask_console() -> None:
+    """Wrap stdout and stderr, for processes keyless starts itself (`keyless checkov`)."""
+    import sys
+
+    if not isinstance(sys.stdout, MaskingStream):
+        sys.stdout = MaskingStream(sys.stdout)
+    if not isinstance(sys.stderr, MaskingStream):
+        sys.stderr = MaskingStream(sys.stderr)

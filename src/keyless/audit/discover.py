@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 SKIPPED_DIRECTORIES = frozenset({".git", ".terraform", "node_modules", ".serverless"})
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 TERRAFORM_SUFFIXES = (".tf", ".tf.json")
-MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
+RECOGNITION_CHARS = 1024 * 1024
 
 # Top level in YAML (no indentation), anywhere in JSON (quoted, indented).
 _RESOURCES_KEY = re.compile(r"""(?m)^(?:Resources|["']Resources["'])\s*:|"Resources"\s*:""")
@@ -113,10 +113,9 @@ def discover(root: str, exclusions: Exclusions) -> Discovery:
         elif lower.endswith(TEMPLATE_SUFFIXES):
             path = os.path.join(root, rel)
             try:
-                if os.path.getsize(path) > MAX_TEMPLATE_BYTES:
-                    continue
                 with open(path, encoding="utf-8-sig") as handle:
-                    text = handle.read()
+                    # Recognising needs only the start; a huge template is still scanned, never skipped.
+                    text = handle.read(RECOGNITION_CHARS)
             except (OSError, UnicodeDecodeError) as error:
                 # Whether it is a template cannot be told, so the auditor is told it was not read.
                 found.unreadable[rel] = f"cannot be read: {error}"

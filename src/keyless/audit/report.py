@@ -25,7 +25,10 @@ def tool_versions() -> dict[str, str]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    """The report time; SOURCE_DATE_EPOCH (the reproducible-builds convention) pins it for identical reports."""
+    pinned = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = datetime.fromtimestamp(int(pinned), timezone.utc) if pinned.isdigit() else datetime.now(timezone.utc)
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def repository_names(paths: Sequence[str]) -> list[str]:

@@ -21,7 +21,7 @@ KEY_ID = re.compile(r"(?<![A-Za-z0-9])A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Z0-9
 _KEY_ID_FAST = re.compile(r"A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Z0-9])")
 
 # A standalone 40-character secret access key candidate (base64 alphabet without padding).
-SECRET_CANDIDATE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+SECRET_CANDIDATE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 WHOLE_SECRET = re.compile(r"[A-Za-z0-9/+]{40}")
 SESSION_TOKEN_VALUE = re.compile(r"[A-Za-z0-9/+=]{100,}")
 
