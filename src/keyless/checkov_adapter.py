@@ -242,9 +242,7 @@ def _tf_file(check: Any) -> str | None:
     if not relative:
         return None
     if graph is not None:
-        candidates = [b.file for b in graph.blocks if b.file.endswith(relative)]
-        if candidates:
-            return min(candidates, key=len)  # deeper files with the same tail belong to modules
+        return graph.file_ending_with(relative)
     frame = sys._getframe(1)
     while frame is not None:  # provider and module checks get no graph: use the runner's root folder
         root = frame.f_locals.get("root_folder")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from keyless.catalog import Rule, rule
@@ -52,4 +53,6 @@ class Finding:
 def explain(slug: str, what: str) -> str:
     """Compose a message: what was found and where, then the recommendation and the fix."""
     r = rule(slug)
+    if re.match(r"[a-z]+ ", what):  # a sentence starts upper-case; an attribute name (user_data) stays as written
+        what = what[:1].upper() + what[1:]
     return f"{what}. {r.recommendation.title}: {r.fix}"

@@ -31,8 +31,7 @@ def material_finding(resource: str, where: Path, shown: str, material: KeyMateri
     else:
         slug = "hardcoded-secret-access-key"
         severity = "CRITICAL"
-    description = material.describe()
-    what = f"{description[:1].upper()}{description[1:]} is hardcoded at {shown or 'the top level'}"
+    what = f"{material.describe()} is hardcoded at {shown or 'the top level'}"
     return Finding(
         slug=slug,
         resource=resource,

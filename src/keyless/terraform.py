@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from keyless.detect.material import is_credential_name
@@ -36,24 +38,92 @@ class Block:
 
 @dataclass
 class TerraformGraph:
+    """Blocks and references of a Terraform tree, with indexes built on first use.
+
+    A checkov graph of a monorepo holds tens of thousands of blocks, and every resource is looked
+    up: linear scans here made checkov with keyless quadratic in the size of the tree.
+    """
+
     blocks: list[Block] = field(default_factory=list)
     edges: list[tuple[int, int, str]] = field(default_factory=list)
 
-    def index_of(self, address: str) -> int | None:
+    @cached_property
+    def _by_address(self) -> dict[str, int]:
+        index: dict[str, int] = {}
         for i, block in enumerate(self.blocks):
-            if block.kind == "resource" and block.address == address:
-                return i
-        return None
+            if block.kind == "resource":
+                index.setdefault(block.address, i)
+        return index
+
+    @cached_property
+    def _outgoing(self) -> dict[int, list[tuple[int, str]]]:
+        out: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for src, dst, label in self.edges:
+            out[src].append((dst, label))
+        return out
+
+    @cached_property
+    def _incoming(self) -> dict[int, list[int]]:
+        into: dict[int, list[int]] = defaultdict(list)
+        for src, dst, _ in self.edges:
+            into[dst].append(src)
+        return into
+
+    @cached_property
+    def _by_scope(self) -> dict[str, list[Block]]:
+        scopes: dict[str, list[Block]] = defaultdict(list)
+        for block in self.blocks:
+            scopes[block.scope].append(block)
+        return scopes
+
+    def index_of(self, address: str) -> int | None:
+        return self._by_address.get(address)
 
     def targets(self, source: int, label_prefix: str = "") -> Iterator[Block]:
-        for src, dst, label in self.edges:
-            if src == source and label.startswith(label_prefix):
+        for dst, label in self._outgoing.get(source, ()):
+            if label.startswith(label_prefix):
                 yield self.blocks[dst]
 
+    def target_indexes(self, source: int, label_prefix: str = "") -> Iterator[int]:
+        for dst, label in self._outgoing.get(source, ()):
+            if label.startswith(label_prefix):
+                yield dst
+
     def sources(self, target: int) -> Iterator[Block]:
-        for src, dst, _ in self.edges:
-            if dst == target:
-                yield self.blocks[src]
+        for src in self._incoming.get(target, ()):
+            yield self.blocks[src]
+
+    def in_scope(self, scope: str) -> list[Block]:
+        """The blocks of one module instance."""
+        return self._by_scope.get(scope, [])
+
+    @cached_property
+    def _files(self) -> list[str]:
+        return sorted({b.file for b in self.blocks if b.file}, key=len)
+
+    @cached_property
+    def _tails(self) -> dict[str, str | None]:
+        return {}
+
+    @cached_property
+    def _file_set(self) -> set[str]:
+        return set(self._files)
+
+    def file_ending_with(self, tail: str) -> str | None:
+        """The file a root-relative path names; the shortest match, as deeper ones belong to modules.
+
+        Once one tail is matched the root is known, and later lookups are a set membership test.
+        """
+        if tail not in self._tails:
+            root = self._tails.get("")
+            if root is not None and root + tail in self._file_set:
+                self._tails[tail] = root + tail
+            else:
+                match = next((f for f in self._files if f.endswith(tail)), None)
+                self._tails[tail] = match
+                if match is not None and root is None:
+                    self._tails[""] = match[: len(match) - len(tail)]
+        return self._tails[tail]
 
 
 def unwrap(value: Any) -> Any:
@@ -106,12 +176,13 @@ def _login_profile_for(block: Block, graph: TerraformGraph | None) -> str | None
         return None
     user = block.config.get("user")
     me = graph.index_of(block.address)
-    my_users = {id(b) for b in graph.targets(me, "user")} if me is not None else set()
-    for i, other in enumerate(graph.blocks):
-        if other.kind != "resource" or other.type != "aws_iam_user_login_profile" or other.scope != block.scope:
+    my_users = set(graph.target_indexes(me, "user")) if me is not None else set()
+    for other in graph.in_scope(block.scope):
+        if other.kind != "resource" or other.type != "aws_iam_user_login_profile":
             continue
         same_value = isinstance(user, str) and user and other.config.get("user") == user
-        same_target = bool(my_users) and any(id(b) in my_users for b in graph.targets(i, "user"))
+        index = graph.index_of(other.address)
+        same_target = bool(my_users) and index is not None and not my_users.isdisjoint(graph.target_indexes(index, "user"))
         if same_value or same_target:
             return other.address
     return None
@@ -278,8 +349,8 @@ _WRAPPED_REFERENCE = re.compile(
 
 def _lookup(graph: TerraformGraph, scope: str, kind: str, name: str) -> Any:
     """The value of `local.NAME` (or the default of `var.NAME`) in one module instance, or None."""
-    for other in graph.blocks:
-        if other.scope != scope or other.name != name:
+    for other in graph.in_scope(scope):
+        if other.name != name:
             continue
         if kind == "local" and other.kind == "locals":
             return other.config
@@ -363,9 +434,7 @@ def _secret_exposure(block: Block, graph: TerraformGraph | None) -> list[Finding
     pattern = re.compile(
         rf"aws_iam_access_key\.{re.escape(block.name)}(?:\[[^\]]*\])?\.(?:secret|ses_smtp_password_v4)\b")
     leaks = []
-    for other in graph.blocks:
-        if other.scope != block.scope:
-            continue
+    for other in graph.in_scope(block.scope):
         if other.kind == "output":
             prefix, note = f"output.{other.name}", " (an output: it is in the state, sensitive or not)"
         elif other.kind == "resource" and other.type == "aws_ssm_parameter" \
