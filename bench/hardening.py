@@ -47,7 +47,7 @@ def main() -> None:
     (huge_tf / "main.tf").write_text(f'resource "aws_instance" "fail_huge" {{\n  user_data = <<-EOT\n{filler}\n  EOT\n}}\n')
     rows = []
     for template in sorted((work / "cloudformation").iterdir()):
-        alone = work / "alone" / template.stem  # the audit takes folders: give each template its own
+        alone = work / "alone" / template.name.replace(".", "-")  # the audit takes folders: give each template its own
         alone.mkdir(parents=True)
         shutil.copy(template, alone)
         rows.append({
