@@ -157,3 +157,12 @@ def test_key_material_paths_and_sibling_names() -> None:
         (("environment", 0, "value"), "secret-access-key"),
         (("tags", "id"), "access-key-id"),
     }
+
+
+def test_log_masking_hides_key_material_but_keeps_look_alikes() -> None:
+    from keyless.logmask import mask_text
+
+    line = f"Entity configuration: {{'user_data': ['export AWS_SECRET_ACCESS_KEY={SECRET}'], 'id': 'AKIAIOSFODNN7EXAMPLE'}}"
+    masked = mask_text(line)
+    assert SECRET not in masked and SECRET[:5] not in masked and "AKIAIOSFODNN7EXAMPLE" not in masked
+    assert mask_text(f"commit {GIT_SHA}") == f"commit {GIT_SHA}"

@@ -13,12 +13,10 @@ import re
 import traceback
 from typing import Any
 
-from keyless.detect.material import mask_key_id, mask_secret
+from keyless.detect.material import KEY_ID, SECRET_CANDIDATE, mask_key_id, mask_secret
 
-_KEY_ID = re.compile(r"(?<![A-Za-z0-9])A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Z0-9])")
 # In logs, over-masking is harmless: any 40-character mixed-case base64 word with a digit or a
 # slash could be a secret key, any 100+ character base64 run a session token.
-_SECRET = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 _TOKEN = re.compile(r"[A-Za-z0-9/+=]{100,}")
 _installed = False
 
@@ -26,9 +24,9 @@ _installed = False
 def mask_text(text: str) -> str:
     if len(text) < 20:
         return text
-    text = _KEY_ID.sub(lambda m: mask_key_id(m.group(0)), text)
+    text = KEY_ID.sub(lambda m: mask_key_id(m.group(0)), text)
     if len(text) >= 40:
-        text = _SECRET.sub(_mask_secret_like, text)
+        text = SECRET_CANDIDATE.sub(_mask_secret_like, text)
         text = _TOKEN.sub(lambda m: mask_secret(m.group(0)), text)
     return text
 
