@@ -169,21 +169,16 @@ def _base_kwargs(slug: str) -> dict[str, Any]:
 
 
 def _graph_snapshot(graph: Any) -> terraform.TerraformGraph | None:
+    """The plain snapshot of checkov's graph, built once per graph (all checks of a run share it)."""
+    global _last_snapshot
     if graph is None or not hasattr(graph, "node_indices"):
         return None
-    return _snapshot_cached(graph)
+    if _last_snapshot[0] is not graph:
+        _last_snapshot = (graph, _snapshot(graph))
+    return _last_snapshot[1]
 
 
-_snapshots: dict[int, tuple[Any, terraform.TerraformGraph]] = {}
-
-
-def _snapshot_cached(graph: Any) -> terraform.TerraformGraph:
-    held = _snapshots.get(id(graph))
-    if held is None or held[0] is not graph:
-        _snapshots.clear()
-        held = (graph, _snapshot(graph))
-        _snapshots[id(graph)] = held
-    return held[1]
+_last_snapshot: tuple[Any, terraform.TerraformGraph | None] = (None, None)
 
 
 def _snapshot(graph: Any) -> terraform.TerraformGraph:
