@@ -29,16 +29,42 @@ NEAREST_BUILTINS = "CKV_AWS_41,CKV_AWS_45,CKV_AWS_46,CKV2_AWS_41,CKV_SECRET_*"
 
 
 def measure(command: Sequence[str], cwd: Path | None = None) -> tuple[float, int, int]:
-    """Wall seconds, peak resident kB and exit code of one command, run through a small wrapper."""
-    wrapper = (
-        "import resource, subprocess, sys, time\n"
-        "t = time.perf_counter()\n"
-        "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
-        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, text=True, cwd=cwd, check=True)
-    seconds, rss, rc = out.stdout.split()
-    return float(seconds), int(rss), int(rc)
+    """Wall seconds, peak memory (kB) and exit code of one command.
+
+    Memory is the peak, over samples every 100 ms, of the proportional set size (PSS) summed over the
+    command's whole process tree: the audit forks workers, and summing their RSS would count the
+    pages they share with the parent several times.
+    """
+    start = time.perf_counter()
+    process = subprocess.Popen(list(command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, tree_pss_kb(process.pid))
+        time.sleep(0.1)
+    return time.perf_counter() - start, peak, process.returncode
+
+
+def tree_pss_kb(root: int) -> int:
+    """PSS of a process and all its descendants, from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                total += next((int(line.split()[1]) for line in handle if line.startswith("Pss:")), 0)
+        except OSError:
+            continue
+    return total
 
 
 def interleaved(pairs: dict[str, list[str]], runs: int) -> dict[str, dict[str, float]]:
@@ -65,14 +91,66 @@ def checkov(corpus: Path, *extra: str) -> list[str]:
     return [str(BIN / "checkov"), "-d", str(corpus), "--skip-download", "--quiet", "--compact", "-o", "json", *extra]
 
 
-def engine_benchmarks(corpus: Path, runs: int) -> dict[str, object]:
+NOOP_CHECKS = """\
+\"\"\"Nine checks with keyless's IDs' scopes and results that do no work: checkov's own cost for them.\"\"\"
+from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck as Cfn
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.data.base_check import BaseDataCheck as Data
+from checkov.terraform.checks.module.base_module_check import BaseModuleCheck as Module
+from checkov.terraform.checks.provider.base_check import BaseProviderCheck as Provider
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck as Resource
+
+from keyless import cloudformation, terraform
+from keyless.catalog import RULES
+from keyless.checkov_adapter import runs_everywhere
+
+KINDS = {"resource": (Resource, "scan_resource_conf", "supported_resources"),
+         "data": (Data, "scan_data_conf", "supported_data"),
+         "provider": (Provider, "scan_provider_conf", "supported_provider"),
+         "module": (Module, "scan_module_conf", "supported_resources")}
+
+
+def noop(base, method, number, keyword, entities, result):
+    def init(self):
+        base.__init__(self, name="no-op", id=f"CKV_NOOP_{number}", categories=[CheckCategories.IAM],
+                      **{keyword: list(entities)})
+
+    cls = type(f"Noop{base.__name__}{number}", (base,), {method: lambda self, conf: result, "__init__": init})
+    return cls()
+
+
+for r in RULES:
+    result = CheckResult.UNKNOWN if runs_everywhere(r.slug) else CheckResult.PASSED
+    for kind, entities in terraform.SCOPE.get(r.slug, {}).items():
+        noop(*KINDS[kind], r.number, entities, result)
+    if r.slug in cloudformation.SCOPE:
+        noop(Cfn, "scan_resource_conf", r.number, "supported_resources", cloudformation.SCOPE[r.slug], result)
+"""
+
+
+def noop_checks(out: Path) -> Path:
+    """A checks folder like keyless's, whose checks return at once: what checkov charges per check run."""
+    folder = out / "noop-checks"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "__init__.py").write_text("")
+    (folder / "keyless_noop.py").write_text(NOOP_CHECKS)
+    return folder
+
+
+def engine_benchmarks(corpus: Path, runs: int, out: Path) -> dict[str, object]:
     checks_dir = subprocess.run([str(BIN / "keyless"), "checks-dir"], capture_output=True, text=True, check=True).stdout.strip()
-    frameworks = ["--framework", "terraform", "cloudformation"]
+    noop_dir = str(noop_checks(out))
     results: dict[str, object] = {}
-    results["1_checkov_all"] = interleaved({
-        "builtin": checkov(corpus, *frameworks),
-        "builtin+keyless": checkov(corpus, *frameworks, "--external-checks-dir", checks_dir),
-    }, runs)
+    for label, frameworks in (("1_checkov_all", ["terraform", "cloudformation"]),
+                              ("1a_checkov_terraform", ["terraform"]),
+                              ("1b_checkov_cloudformation", ["cloudformation"])):
+        chosen = ["--framework", *frameworks]
+        results[label] = interleaved({
+            "builtin": checkov(corpus, *chosen),
+            "builtin+noop": checkov(corpus, *chosen, "--external-checks-dir", noop_dir),
+            "builtin+keyless": checkov(corpus, *chosen, "--external-checks-dir", checks_dir),
+        }, runs)
+    frameworks = ["--framework", "terraform", "cloudformation"]
     results["2_checkov_keyless_vs_nearest"] = interleaved({
         "nearest_builtins": checkov(corpus, "--framework", "terraform", "cloudformation", "secrets",
                                     "--check", NEAREST_BUILTINS),
@@ -94,6 +172,10 @@ def audit_benchmarks(out: Path, scales: list[float], runs: int) -> dict[str, obj
             generate(corpus, seed=7, scale=scale)
         commands[f"audit@{scale}"] = [str(BIN / "keyless"), "audit", str(corpus), "--format", "json", "--output",
                                       str(out / f"audit-{scale}.json"), "--no-progress"]
+    for scale in (scales[0], scales[-1]):  # one process: memory per process, and what the second core buys
+        commands[f"audit@{scale} --jobs 1"] = [str(BIN / "keyless"), "audit", str(out / f"corpus-{scale}"), "--format",
+                                               "json", "--output", str(out / f"audit-{scale}-jobs1.json"),
+                                               "--no-progress", "--jobs", "1"]
     return interleaved(commands, runs)
 
 
@@ -154,7 +236,7 @@ def main() -> None:
         corpus = args.out / f"corpus-{args.engine_scale}"
         if not (corpus / "oracle.json").exists():
             generate(corpus, seed=7, scale=args.engine_scale)
-        results.update(engine_benchmarks(corpus, args.runs))
+        results.update(engine_benchmarks(corpus, args.runs, args.out))
     if "audit" in only:
         scales = [float(s) for s in args.audit_scales.split(",")]
         results["4_audit"] = audit_benchmarks(args.out, scales, args.runs)

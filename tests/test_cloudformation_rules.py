@@ -35,6 +35,7 @@ import pytest
 from cfnlint.decode import decode
 
 from keyless.catalog import AWS_PAGE, RULES, rule
+from keyless.checkov_adapter import runs_everywhere
 from keyless.engines import run_cfn_lint, run_checkov
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,8 @@ FIXTURES = ROOT / "tests" / "fixtures" / "cloudformation"
 TEMPLATES = sorted(p for p in FIXTURES.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
 CFN_RULES = [r for r in RULES if r.cfn_lint_id]
 KEYLESS_IDS = {r.cfn_lint_id for r in CFN_RULES}
+EVERYWHERE = {r.cfn_lint_id for r in CFN_RULES if runs_everywhere(r.slug)}  # rules 3 and 4: failures only
+TEMPLATES_BY_NAME = {p.name: p for p in TEMPLATES}
 TEMPLATE_SECTIONS = ("Parameters", "Mappings", "Outputs", "Globals", "Metadata", "Conditions", "Rules")
 
 # Built-in cfn-lint errors a fixture is allowed to raise, by (file name, rule ID), with the reason.
@@ -319,6 +322,8 @@ def checkov_records() -> CheckovResults:
     """One in-process checkov run over the whole folder: failed and passed pairs per file name."""
     out = CheckovResults({p.name: {"failed": set(), "passed": set()} for p in TEMPLATES})
     for report in run_checkov(str(FIXTURES), frameworks=["cloudformation"]):
+        for resource in report.resources:  # "<file path>:<resource ID>" for every resource checkov read
+            out.setdefault(Path(resource.split(":", 1)[0]).name, {"failed": set(), "passed": set()})["read"] = set()
         for outcome, records in (("failed", report.failed_checks), ("passed", report.passed_checks)):
             for record in records:
                 name = Path(record.file_path).name
@@ -344,14 +349,19 @@ def test_checkov_passes_the_pass_resources(path: Path, checkov_records: dict[str
     for name in pass_resources(path):
         assert not {(i, n) for i, n in failed if n == name} - expected, f"{name} fails a keyless check"
         in_scope = scope is None or _resources(template)[name].get("Type") in scope
-        if in_scope and name not in holds_key_material:
+        if in_scope and name not in holds_key_material and not runs_everywhere(rule(own).slug):
             assert (own, name) in passed, f"checkov has no passing {own} record for {name}"
+        if runs_everywhere(rule(own).slug):  # rules 3 and 4 report failures only
+            assert not {(i, n) for i, n in passed if i == own}, f"{own} reported a pass"
 
 
 def test_checkov_scanned_every_fixture(checkov_records: dict[str, Any]) -> None:
     assert set(checkov_records) == {p.name for p in TEMPLATES}
+    unread = [name for name, r in checkov_records.items() if "read" not in r]
+    assert not unread, f"checkov read no resource of {unread}"
     silent = [name for name, r in checkov_records.items() if not r["failed"] and not r["passed"]]
-    assert not silent, f"checkov reported nothing for {silent}"
+    # a template whose resources only pass rules 3 and 4 gets no record: those rules report failures only
+    assert all(_fixture_rule(TEMPLATES_BY_NAME[name]) in EVERYWHERE for name in silent), silent
 
 
 # --- parity ----------------------------------------------------------------------------------------

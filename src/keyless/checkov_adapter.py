@@ -64,6 +64,9 @@ class _KeylessCheckMixin:
     id: str
     details: list[str]
     severity: Any
+    # A check that runs on every entity ("*") reports what it finds and nothing else, like checkov's
+    # secrets scan: a passed record per resource per rule would cost checkov more than the scan itself.
+    reports_passes = True
 
     def _judge(self, conf: dict[str, Any], findings: list[Finding], source_file: str | None = None) -> CheckResult:
         mine = [f for f in findings if f.slug == self.slug]
@@ -72,7 +75,7 @@ class _KeylessCheckMixin:
             _mask_tags(conf, secrets)
         if not mine:
             # A passing record prints the code block unmasked: say nothing rather than print a key.
-            return CheckResult.UNKNOWN if secrets else CheckResult.PASSED
+            return CheckResult.PASSED if self.reports_passes and not secrets else CheckResult.UNKNOWN
         for i, variant in enumerate(sorted(_mask_variants(source_file, secrets))):
             conf[f"{self.id}_secret_{i}"] = variant
         worst = max((f.effective_severity for f in mine), key=SEVERITIES.index)
@@ -321,14 +324,22 @@ class _CloudFormationCheck(_KeylessCheckMixin, CfnResourceCheck):
 
 
 def _make(base: type, slug: str, entities_kw: str, entities: Iterable[str]) -> Any:
-    cls = type(f"Keyless_{base.__name__.strip('_')}_{rule(slug).number}", (base,), {"slug": slug})
+    entities = list(entities)
+    cls = type(f"Keyless_{base.__name__.strip('_')}_{rule(slug).number}", (base,),
+               {"slug": slug, "reports_passes": not runs_everywhere(slug)})
 
     def __init__(self: Any) -> None:
-        base.__init__(self, **_base_kwargs(slug), **{entities_kw: list(entities)})
+        base.__init__(self, **_base_kwargs(slug), **{entities_kw: entities})
         self.severity = Severities[getattr(BcSeverities, rule(slug).severity)]
 
     cls.__init__ = __init__
     return cls()
+
+
+def runs_everywhere(slug: str) -> bool:
+    """Whether a rule's checkov checks run on every entity (rules 3 and 4: key material can be anywhere)."""
+    scopes = [*terraform.SCOPE.get(slug, {}).values(), cloudformation.SCOPE.get(slug, ())]
+    return any("*" in entities for entities in scopes)
 
 
 def register(slug: str) -> list[Any]:

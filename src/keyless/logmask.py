@@ -13,16 +13,36 @@ import re
 import traceback
 from typing import Any
 
-from keyless.detect.material import KEY_ID, SECRET_CANDIDATE, mask_key_id, mask_secret
+from keyless.detect.material import KEY_ID, KEY_ID_PREFIXES, SECRET_CANDIDATE, mask_key_id, mask_secret
 
 # In logs, over-masking is harmless: any 40-character mixed-case base64 word with a digit or a
 # slash could be a secret key, any 100+ character base64 run a session token.
 _TOKEN = re.compile(r"[A-Za-z0-9/+=]{100,}")
+# A secret or a token is a run of 40 or more of these characters.
+_LONG_RUN = re.compile(r"[A-Za-z0-9/+=]{40}")
 _installed = False
 
 
+def _may_hold_key_material(text: str) -> bool:
+    """A cheap test that every maskable text passes: checkov logs several lines per check run.
+
+    A key ID starts with one of four literals; key material never contains whitespace, so a secret
+    or token lies in a word of 40 characters or more. Substring tests and `split` run at C speed;
+    the regular expressions only see the rare long word.
+    """
+    akia, asia, abia, acca = KEY_ID_PREFIXES
+    if akia in text or asia in text or abia in text or acca in text:
+        return True
+    if len(text) < 40:
+        return False
+    words = text.split()
+    if max(map(len, words), default=0) < 40:
+        return False
+    return any(_LONG_RUN.search(word) for word in words if len(word) >= 40)
+
+
 def mask_text(text: str) -> str:
-    if len(text) < 20:
+    if len(text) < 20 or not _may_hold_key_material(text):
         return text
     text = KEY_ID.sub(lambda m: mask_key_id(m.group(0)), text)
     if len(text) >= 40:

@@ -50,8 +50,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="exit 1 when a finding is at or above SEVERITY: any (default), low, medium, high, "
                              "critical, or none")
     parser.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+    parser.add_argument("--jobs", "-j", type=_positive, default=None, metavar="N",
+                        help="processes scanning at once (default: the number of CPUs; 1 scans in this process)")
     parser.set_defaults(func=run)
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def _threshold(fail_on: str) -> int | None:
@@ -95,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
             if missing:
                 return _error(f"not a folder: {', '.join(missing)}")
             progress = False if args.no_progress else None
-            report, failures = audit(paths, args.exclude, progress=progress)
+            report, failures = audit(paths, args.exclude, progress=progress, jobs=args.jobs)
         if args.write_baseline:
             write_baseline(report, args.write_baseline)
         if args.baseline:

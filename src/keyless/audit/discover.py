@@ -37,7 +37,8 @@ def glob_to_regex(glob: str) -> str:
             out.append(".*")
             i += 2
             continue
-        out.append({"*": "[^/]*", "?": "[^/]"}.get(c, re.escape(c)))
+        # no square brackets: see `plan.outside_batch` for why exclusions must not contain them
+        out.append({"*": "(?:(?!/).)*", "?": "(?!/)."}.get(c, re.escape(c)))
         i += 1
     return "".join(out)
 

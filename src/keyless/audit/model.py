@@ -84,8 +84,14 @@ def make_finding(
     path: str, message: str, evidence: str, account_id: str | None, documentation_example: bool,
     secrets: Sequence[str] = (),
 ) -> AuditFinding:
-    """Build a finding from an engine result plus the catalog entry of its rule."""
+    """Build a finding from an engine result plus the catalog entry of its rule.
+
+    Text is copied to plain `str`: the engines' parsers hand out str subclasses carrying positions,
+    which cannot be pickled back from a worker process.
+    """
     r = rule(slug)
+    resource, path, message, evidence = str(resource), str(path), str(message), str(evidence)
+    account_id = None if account_id is None else str(account_id)
     return AuditFinding(
         rule=r.slug, checkov_id=r.checkov_id, cfn_lint_id=r.cfn_lint_id, title=r.title,
         severity=(severity or r.severity).upper(), recommendation=r.recommendation.key,

@@ -43,7 +43,8 @@ def repository_names(paths: Sequence[str]) -> list[str]:
     return out
 
 
-def audit(paths: Sequence[str], excludes: Sequence[str] = (), progress: bool | None = None) -> tuple[Report, list[str]]:
+def audit(paths: Sequence[str], excludes: Sequence[str] = (), progress: bool | None = None,
+          jobs: int | None = None) -> tuple[Report, list[str]]:
     """Audit each folder; return the report and the engine failures (which make the run exit 2)."""
     bar = Progress(0, enabled=progress)
     failures: list[str] = []
@@ -51,7 +52,7 @@ def audit(paths: Sequence[str], excludes: Sequence[str] = (), progress: bool | N
     try:
         for path, name in zip(paths, repository_names(paths), strict=True):
             try:
-                repos.append(scan_repository(path, name, tuple(excludes), bar))
+                repos.append(scan_repository(path, name, tuple(excludes), bar, jobs))
             except EngineFailure as error:
                 failures.append(str(error))
                 repos.append(RepositoryReport(name=name, path=path, errors=[FileError(name, ".", str(error))]))

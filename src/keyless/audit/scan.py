@@ -1,11 +1,11 @@
 """Scanning one repository with the real engines, and turning their results into audit findings.
 
-No rule is evaluated here. Terraform goes through checkov with the keyless checks, in process;
-the findings behind each failing record are taken from the checks themselves
+No rule is evaluated here. Terraform goes through checkov with the keyless checks, in process,
+one batch of folders per run (`plan`); the findings behind each failing record are taken from the checks themselves
 (`checkov_adapter.FAILURE_OBSERVERS`), so evidence and account IDs come from the very result
 checkov reports. CloudFormation goes through the same two calls the checkov checks and the
 cfn-lint rules make (`load_cloudformation`, `scan_template`), and lines are placed the way
-cfn-lint places a rule match.
+cfn-lint places a rule match. The units of work run in forked processes (`workers`).
 """
 
 from __future__ import annotations
@@ -13,12 +13,16 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from keyless import checkov_adapter
+from keyless.audit import plan, workers
 from keyless.audit.discover import Exclusions, discover
 from keyless.audit.model import AuditFinding, FileError, RepositoryReport, make_finding
 from keyless.audit.progress import Progress
+from keyless.audit.workers import EngineFailure
 from keyless.catalog import rule
 from keyless.cloudformation import scan_template
 from keyless.engines import run_checkov
@@ -26,10 +30,8 @@ from keyless.findings import Finding, dotted
 from keyless.parsing import TemplateError, load_cloudformation
 
 log = logging.getLogger(__name__)
-
-
-class EngineFailure(RuntimeError):
-    """An engine failed on a whole tree: the report is incomplete (exit code 2)."""
+Results = tuple[list[AuditFinding], list[FileError]]
+TEMPLATES_PER_UNIT = 50
 
 
 def _rel(path: str, root: str) -> str:
@@ -58,7 +60,7 @@ def _terraform_parse_reason(path: str) -> str:
     return "cannot be parsed as Terraform"
 
 
-def _run_terraform(root: str, exclusions: Exclusions) -> tuple[list[Any], dict[tuple[str, str, str], list[Finding]]]:
+def _run_terraform(root: str, excluded: list[str]) -> tuple[list[Any], dict[tuple[str, str, str], list[Finding]]]:
     observed: dict[tuple[str, str, str], list[Finding]] = {}
 
     def observe(check: Any, conf: dict[str, Any], findings: list[Finding]) -> None:
@@ -71,23 +73,29 @@ def _run_terraform(root: str, exclusions: Exclusions) -> tuple[list[Any], dict[t
             # checkov's module finder builds a regex from the exclusions' repr (harmless for local
             # modules, which its parser loads anyway) and Python warns about it.
             warnings.filterwarnings("ignore", category=FutureWarning, module=r"checkov\.")
-            reports = run_checkov(root, frameworks=["terraform"], excluded_paths=exclusions.regexes())
+            reports = run_checkov(root, frameworks=["terraform"], excluded_paths=excluded)
     finally:
         checkov_adapter.FAILURE_OBSERVERS.remove(observe)
     return reports, observed
 
 
-def scan_terraform(root: str, exclusions: Exclusions, repo: RepositoryReport) -> None:
+def scan_terraform(root: str, exclusions: Exclusions, batch: list[str] | None, repository: str) -> Results:
+    """One checkov run over a batch of Terraform folders (None: every folder of the repository)."""
+    excluded = exclusions.regexes() + ([plan.outside_batch(root, batch)] if batch is not None else [])
+    where = f"{repository}" if batch is None else f"{repository} ({batch[0]}{' ...' if len(batch) > 1 else ''})"
     try:
-        reports, observed = _run_terraform(root, exclusions)
+        reports, observed = _run_terraform(root, excluded)
     except Exception as error:
-        raise EngineFailure(f"checkov failed on {repo.path}: {error}") from error
+        raise EngineFailure(f"checkov failed on {where}: {error}") from error
+    findings: list[AuditFinding] = []
+    errors: list[FileError] = []
     for report in reports:
         for broken in sorted(report.parsing_errors):
             absolute = broken if os.path.isabs(broken) else os.path.join(root, broken)
-            repo.errors.append(FileError(repo.name, _rel(absolute, root), _terraform_parse_reason(absolute)))
+            errors.append(FileError(repository, _rel(absolute, root), _terraform_parse_reason(absolute)))
         for record in report.failed_checks:
-            repo.findings.extend(_terraform_findings(record, observed, root, repo.name))
+            findings.extend(_terraform_findings(record, observed, root, repository))
+    return findings, errors
 
 
 def _terraform_findings(record: Any, observed: dict[tuple[str, str, str], list[Finding]], root: str,
@@ -145,42 +153,53 @@ class _CfnLintLocator:
         return int(location[0]) + 1 if location else 1
 
 
-def scan_cloudformation(root: str, rel: str, repo: RepositoryReport) -> None:
+def scan_cloudformation(root: str, rel: str, repository: str) -> Results:
     path = os.path.join(root, rel)
     try:
         template = load_cloudformation(path)
     except TemplateError as error:
         reason = str(error).removeprefix(f"{path}: ")
-        repo.errors.append(FileError(repo.name, rel, f"cannot be parsed: {reason}"))
-        return
+        return [], [FileError(repository, rel, f"cannot be parsed: {reason}")]
     except Exception as error:  # the decoder's own failures (encoding, recursion) are reasons too
-        repo.errors.append(FileError(repo.name, rel, f"cannot be parsed: {error}"))
-        return
+        return [], [FileError(repository, rel, f"cannot be parsed: {error}")]
     if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
-        repo.errors.append(FileError(repo.name, rel, "not a CloudFormation template: Resources is not a mapping"))
-        return
+        return [], [FileError(repository, rel, "not a CloudFormation template: Resources is not a mapping")]
     try:
         findings = scan_template(template)
     except Exception as error:
-        repo.errors.append(FileError(repo.name, rel, f"keyless could not analyse it: {error}"))
-        return
+        return [], [FileError(repository, rel, f"keyless could not analyse it: {error}")]
     locator = _CfnLintLocator(path, template) if findings else None
-    for f in findings:
-        assert locator is not None
-        repo.findings.append(make_finding(
-            f.slug, severity=f.effective_severity, framework="cloudformation", repository=repo.name, file=rel,
-            line=locator.line(f.path), resource=f.resource, path=dotted(f.path), message=f.message,
-            evidence=f.evidence, account_id=f.account_id, documentation_example=f.documentation_example,
-            secrets=f.secrets,
-        ))
+    return [
+        make_finding(
+            f.slug, severity=f.effective_severity, framework="cloudformation", repository=repository, file=rel,
+            line=locator.line(f.path) if locator else 1, resource=f.resource, path=dotted(f.path),
+            message=f.message, evidence=f.evidence, account_id=f.account_id,
+            documentation_example=f.documentation_example, secrets=f.secrets,
+        )
+        for f in findings
+    ], []
+
+
+def scan_templates(root: str, rels: list[str], repository: str) -> Results:
+    findings: list[AuditFinding] = []
+    errors: list[FileError] = []
+    for rel in rels:
+        found, failed = scan_cloudformation(root, rel, repository)
+        findings.extend(found)
+        errors.extend(failed)
+    return findings, errors
 
 
 # --- one repository ----------------------------------------------------------------------------
 
 
-def scan_repository(path: str, name: str, excludes: tuple[str, ...] = (), progress: Progress | None = None
-                    ) -> RepositoryReport:
-    """Discover and scan one repository; unreadable files are listed, everything else still scanned."""
+def scan_repository(path: str, name: str, excludes: tuple[str, ...] = (), progress: Progress | None = None,
+                    jobs: int | None = None) -> RepositoryReport:
+    """Discover and scan one repository; unreadable files are listed, everything else still scanned.
+
+    The work is cut into units (batches of Terraform folders, groups of templates) that run in
+    `jobs` forked processes, so memory stays bounded by a unit and every core is used.
+    """
     root = os.path.abspath(path)
     if not os.path.isdir(root):
         raise FileNotFoundError(f"{path}: not a folder")
@@ -189,15 +208,21 @@ def scan_repository(path: str, name: str, excludes: tuple[str, ...] = (), progre
     repo = RepositoryReport(name=name, path=path, terraform_roots=list(found.terraform_roots),
                             templates=list(found.templates))
     repo.errors.extend(FileError(name, rel, reason) for rel, reason in found.unreadable.items())
+    units: list[tuple[str, Callable[[], Results]]] = []
+    batches = plan.batches(root, found.terraform_roots) if found.terraform_roots else []
+    if len(batches) > 1 and not plan.batchable([*exclusions.regexes(), plan.outside_batch(root, batches[0])]):
+        batches = [found.terraform_roots]  # a path with a `]`: one run, as checkov alone would do
+    for batch in batches:
+        label = f"{name}: Terraform ({len(batch)} folders from {batch[0]})"
+        scope = None if len(batches) == 1 else batch  # one batch: exactly the run checkov does on the folder
+        units.append((label, partial(scan_terraform, root, exclusions, scope, name)))
+    for start in range(0, len(found.templates), TEMPLATES_PER_UNIT):
+        rels = found.templates[start:start + TEMPLATES_PER_UNIT]
+        units.append((f"{name}: {rels[0]}", partial(scan_templates, root, rels, name)))
     if progress is not None:
-        progress.total += (1 if found.terraform_roots else 0) + len(found.templates)
-    if found.terraform_roots:
-        if progress is not None:
-            progress.step(f"{name}: Terraform ({len(found.terraform_roots)} folders)")
-        scan_terraform(root, exclusions, repo)
-    for rel in found.templates:
-        if progress is not None:
-            progress.step(f"{name}: {rel}")
-        scan_cloudformation(root, rel, repo)
+        progress.total += len(units)
+    for findings, errors in workers.run(units, jobs, progress):
+        repo.findings.extend(findings)
+        repo.errors.extend(errors)
     repo.sort()
     return repo

@@ -1,0 +1,109 @@
+"""Running the audit's units of work in forked processes, a fresh one per unit.
+
+A fresh process per unit gives its memory back when the unit ends, so an audit's peak memory is
+the parent's plus `jobs` units, whatever the size of the repositories. The parent loads checkov,
+cfn-lint and the keyless checks once before forking, so a unit starts warm (checkov's first run in
+a process costs about a second of registry loading). Where `fork` is unavailable (Windows, and
+macOS, where forking a process with loaded frameworks is unsafe), units run one after the other
+in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from multiprocessing.connection import Connection, wait
+from typing import Any, TypeVar
+
+from keyless.audit.progress import Progress
+
+T = TypeVar("T")
+
+
+class EngineFailure(RuntimeError):
+    """An engine failed on a whole tree: the report is incomplete (exit code 2)."""
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def can_fork() -> bool:
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+@lru_cache(maxsize=1)
+def warm_up() -> None:
+    """Load what every unit needs, once, in the parent (children inherit it through fork)."""
+    import cfnlint.decode  # noqa: F401
+    import cfnlint.template  # noqa: F401
+
+    from keyless.engines import run_checkov
+
+    with tempfile.TemporaryDirectory(prefix="keyless-warm-up-") as empty:
+        run_checkov(empty, frameworks=["terraform"])
+
+
+def run(units: list[tuple[str, Callable[[], T]]], jobs: int | None = None,
+        progress: Progress | None = None) -> Iterator[T]:
+    """Each unit's result, in the order units finish; a unit's exception ends the run as EngineFailure."""
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs <= 1 or len(units) <= 1 or not can_fork():
+        for label, work in units:
+            if progress is not None:
+                progress.step(label)
+            yield work()
+        return
+    warm_up()
+    context = multiprocessing.get_context("fork")
+    pending = list(units)
+    running: dict[Any, tuple[Any, str]] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                label, work = pending.pop(0)
+                if progress is not None:
+                    progress.step(label)
+                receiver, sender = context.Pipe(duplex=False)
+                process = context.Process(target=_child, args=(work, sender), name=f"keyless: {label}")
+                process.start()
+                sender.close()
+                running[receiver] = (process, label)
+            for receiver in wait(list(running)):
+                process, label = running.pop(receiver)  # type: ignore[index]
+                try:
+                    status, payload = receiver.recv()  # type: ignore[union-attr]
+                except EOFError:
+                    process.join()
+                    raise EngineFailure(f"the process scanning {label} died (exit code {process.exitcode})") from None
+                finally:
+                    receiver.close()  # type: ignore[union-attr]
+                process.join()
+                if status != "ok":
+                    raise EngineFailure(payload)
+                yield payload
+    finally:
+        for process, _ in running.values():
+            process.terminate()
+            process.join()
+
+
+def _child(work: Callable[[], Any], sender: Connection) -> None:
+    try:
+        result: tuple[str, Any] = ("ok", work())
+    except BaseException as error:  # reported to the parent, which decides
+        result = ("error", str(error) if isinstance(error, EngineFailure) else f"{type(error).__name__}: {error}")
+    try:
+        try:
+            sender.send(result)
+        except Exception as error:  # a result that cannot be pickled: say so rather than die silently
+            sender.send(("error", f"cannot return the result: {type(error).__name__}: {error}"))
+    finally:
+        sender.close()
