@@ -28,20 +28,25 @@ BIN = Path(sys.executable).parent
 NEAREST_BUILTINS = "CKV_AWS_41,CKV_AWS_45,CKV_AWS_46,CKV2_AWS_41,CKV_SECRET_*"
 
 
-def measure(command: Sequence[str], cwd: Path | None = None) -> tuple[float, int, int]:
-    """Wall seconds, peak memory (kB) and exit code of one command.
-
-    Memory is the peak, over samples every 100 ms, of the proportional set size (PSS) summed over the
-    command's whole process tree: the audit forks workers, and summing their RSS would count the
-    pages they share with the parent several times.
-    """
+def measure(command: Sequence[str], cwd: Path | None = None) -> tuple[float, float, int, int]:
+    """Wall seconds, CPU seconds (the process and its descendants), largest process's peak RSS (kB), exit code."""
     start = time.perf_counter()
     process = subprocess.Popen(list(command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, process.returncode
+
+
+def peak_tree_memory_kb(command: Sequence[str]) -> int:
+    """Peak, over samples every 100 ms, of the proportional set size (PSS) summed over the whole process
+    tree: the audit forks workers, and summing their RSS would count pages shared with the parent several
+    times. Sampling costs CPU, so it runs apart from the timed runs."""
+    process = subprocess.Popen(list(command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
     while process.poll() is None:
         peak = max(peak, tree_pss_kb(process.pid))
         time.sleep(0.1)
-    return time.perf_counter() - start, peak, process.returncode
+    return peak
 
 
 def tree_pss_kb(root: int) -> int:
@@ -67,20 +72,30 @@ def tree_pss_kb(root: int) -> int:
     return total
 
 
-def interleaved(pairs: dict[str, list[str]], runs: int) -> dict[str, dict[str, float]]:
-    """Run each command once per round, rounds repeated, so drift hits every command alike."""
+def interleaved(pairs: dict[str, list[str]], runs: int, tree_memory: bool = False) -> dict[str, dict[str, float]]:
+    """Run each command once per round, rounds repeated, so drift hits every command alike.
+
+    With tree_memory, one more (untimed) run of each command samples the memory of its process tree.
+    """
     times: dict[str, list[float]] = {name: [] for name in pairs}
+    cpu: dict[str, list[float]] = {name: [] for name in pairs}
     peaks: dict[str, list[int]] = {name: [] for name in pairs}
     for _ in range(runs):
         for name, command in pairs.items():
-            seconds, rss, _ = measure(command)
+            seconds, cpu_seconds, rss, _ = measure(command)
             times[name].append(seconds)
+            cpu[name].append(cpu_seconds)
             peaks[name].append(rss)
-    return {
+    results: dict[str, dict[str, float]] = {
         name: {"median_s": statistics.median(times[name]), "min_s": min(times[name]), "max_s": max(times[name]),
-               "peak_mb": max(peaks[name]) / 1024, "runs": runs}
+               "median_cpu_s": statistics.median(cpu[name]), "largest_process_mb": max(peaks[name]) / 1024,
+               "runs": runs}
         for name in pairs
     }
+    if tree_memory:
+        for name, command in pairs.items():
+            results[name]["tree_pss_mb"] = peak_tree_memory_kb(command) / 1024
+    return results
 
 
 def templates_of(corpus: Path) -> list[str]:
@@ -176,7 +191,7 @@ def audit_benchmarks(out: Path, scales: list[float], runs: int) -> dict[str, obj
         commands[f"audit@{scale} --jobs 1"] = [str(BIN / "keyless"), "audit", str(out / f"corpus-{scale}"), "--format",
                                                "json", "--output", str(out / f"audit-{scale}-jobs1.json"),
                                                "--no-progress", "--jobs", "1"]
-    return interleaved(commands, runs)
+    return interleaved(commands, runs, tree_memory=True)
 
 
 def core_throughput() -> dict[str, float]:

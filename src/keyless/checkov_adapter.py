@@ -299,7 +299,7 @@ def _cfn_findings(path: str | None, checkov_definition: Any = None) -> list[Find
     if cached is None or cached[0] != stamp:
         try:
             try:
-                template: Any = load_cloudformation(path)
+                template: Any = load_cloudformation(path, positions=False)  # checkov reports whole resources
             except TemplateError as error:
                 # cfn-lint's decoder refuses what checkov's parser read (UTF-16, say): use checkov's parse
                 log.info("keyless reads %s from checkov's parse: %s", path, error)

@@ -18,37 +18,42 @@ from keyless.detect.material import KEY_ID, KEY_ID_PREFIXES, SECRET_CANDIDATE, m
 # In logs, over-masking is harmless: any 40-character mixed-case base64 word with a digit or a
 # slash could be a secret key, any 100+ character base64 run a session token.
 _TOKEN = re.compile(r"[A-Za-z0-9/+=]{100,}")
-# A secret or a token is a run of 40 or more of these characters.
-_LONG_RUN = re.compile(r"[A-Za-z0-9/+=]{40}")
+_LONG_RUN = re.compile(r"[A-Za-z0-9/+=]{40}")  # what a secret or a token needs
 _installed = False
 
 
-def _may_hold_key_material(text: str) -> bool:
-    """A cheap test that every maskable text passes: checkov logs several lines per check run.
-
-    A key ID starts with one of four literals; key material never contains whitespace, so a secret
-    or token lies in a word of 40 characters or more. Substring tests and `split` run at C speed;
-    the regular expressions only see the rare long word.
-    """
-    akia, asia, abia, acca = KEY_ID_PREFIXES
-    if akia in text or asia in text or abia in text or acca in text:
-        return True
-    if len(text) < 40:
-        return False
-    words = text.split()
-    if max(map(len, words), default=0) < 40:
-        return False
-    return any(_LONG_RUN.search(word) for word in words if len(word) >= 40)
-
-
 def mask_text(text: str) -> str:
-    if len(text) < 20 or not _may_hold_key_material(text):
+    """The text with every key ID, secret-like word and token masked.
+
+    Key material never contains whitespace, so only words are examined, and only words that could
+    hold some: 20 characters or more with a key ID's prefix, or 40 or more. Each distinct such word is
+    masked once and replaced everywhere, so a debug dump of a whole template costs a `split`, not
+    three regular-expression passes over megabytes.
+    """
+    if len(text) < 20:
         return text
-    text = KEY_ID.sub(lambda m: mask_key_id(m.group(0)), text)
-    if len(text) >= 40:
-        text = SECRET_CANDIDATE.sub(_mask_secret_like, text)
-        text = _TOKEN.sub(lambda m: mask_secret(m.group(0)), text)
+    akia, asia, abia, acca = KEY_ID_PREFIXES
+    has_key_id = akia in text or asia in text or abia in text or acca in text
+    if not has_key_id and len(text) < 40:
+        return text
+    suspects = {
+        word for word in text.split()
+        if len(word) >= 40 or (has_key_id and len(word) >= 20
+                               and (akia in word or asia in word or abia in word or acca in word))
+    }
+    for word in suspects:
+        masked = _mask_word(word)
+        if masked != word:
+            text = text.replace(word, masked)
     return text
+
+
+def _mask_word(word: str) -> str:
+    word = KEY_ID.sub(lambda m: mask_key_id(m.group(0)), word)
+    if len(word) >= 40 and _LONG_RUN.search(word):
+        word = SECRET_CANDIDATE.sub(_mask_secret_like, word)
+        word = _TOKEN.sub(lambda m: mask_secret(m.group(0)), word)
+    return word
 
 
 def _mask_secret_like(match: re.Match[str]) -> str:

@@ -126,16 +126,16 @@ class _CfnLintLocator:
 
     cfn-lint runs its rules on the template after its own transform (SAM Globals merged into the
     functions, keeping the Globals positions), anchors the match path with the rules' `_anchor`
-    and looks the line up with `get_location_yaml`; this does the same. Build it after scanning:
-    the transform changes the template in place.
+    and looks the line up with `get_location_yaml`; this does the same, on its own read of the file
+    (with positions; the scan used plain values).
     """
 
-    def __init__(self, path: str, template: Any) -> None:
+    def __init__(self, path: str) -> None:
         from cfnlint.template import Template
 
         self.cfn: Any = None
         try:
-            self.cfn = Template(path, template)
+            self.cfn = Template(path, load_cloudformation(path))
             self.cfn.transform()
         except Exception:  # cfn-lint places matches at line 1 when it cannot locate them
             log.debug("cannot build cfn-lint's view of %s", path, exc_info=True)
@@ -156,7 +156,7 @@ class _CfnLintLocator:
 def scan_cloudformation(root: str, rel: str, repository: str) -> Results:
     path = os.path.join(root, rel)
     try:
-        template = load_cloudformation(path)
+        template = load_cloudformation(path, positions=False)
     except TemplateError as error:
         reason = str(error).removeprefix(f"{path}: ")
         return [], [FileError(repository, rel, f"cannot be parsed: {reason}")]
@@ -168,7 +168,7 @@ def scan_cloudformation(root: str, rel: str, repository: str) -> Results:
         findings = scan_template(template)
     except Exception as error:
         return [], [FileError(repository, rel, f"keyless could not analyse it: {error}")]
-    locator = _CfnLintLocator(path, template) if findings else None
+    locator = _CfnLintLocator(path) if findings else None
     return [
         make_finding(
             f.slug, severity=f.effective_severity, framework="cloudformation", repository=repository, file=rel,
