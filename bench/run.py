@@ -125,7 +125,7 @@ KINDS = {"resource": (Resource, "scan_resource_conf", "supported_resources"),
          "module": (Module, "scan_module_conf", "supported_resources")}
 
 
-def noop(base, method, number, keyword, entities, result):
+def noop(base, method, keyword, number, entities, result):
     def init(self):
         base.__init__(self, name="no-op", id=f"CKV_NOOP_{number}", categories=[CheckCategories.IAM],
                       **{keyword: list(entities)})
@@ -139,7 +139,7 @@ for r in RULES:
     for kind, entities in terraform.SCOPE.get(r.slug, {}).items():
         noop(*KINDS[kind], r.number, entities, result)
     if r.slug in cloudformation.SCOPE:
-        noop(Cfn, "scan_resource_conf", r.number, "supported_resources", cloudformation.SCOPE[r.slug], result)
+        noop(Cfn, "scan_resource_conf", "supported_resources", r.number, cloudformation.SCOPE[r.slug], result)
 """
 
 
