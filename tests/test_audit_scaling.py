@@ -83,3 +83,14 @@ def test_a_failing_unit_ends_the_run_as_an_engine_failure() -> None:
     with pytest.raises(workers.EngineFailure, match="died"):
         list(workers.run([("ok", lambda: [1]), ("dies", lambda: os._exit(3))], jobs=2))
     assert sorted(workers.run([(str(i), lambda i=i: i) for i in range(5)], jobs=2)) == [0, 1, 2, 3, 4]
+
+
+def test_a_folder_with_a_bracket_is_audited_in_one_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """checkov's module finder cannot take an exclusion with `]`: such a tree falls back to one run."""
+    _write(tmp_path / "a/main.tf", 'resource "aws_iam_access_key" "a" {\n  user = "a"\n}\n')
+    _write(tmp_path / "z[1]/main.tf", 'resource "aws_iam_access_key" "z" {\n  user = "z"\n}\n')
+    monkeypatch.setattr(plan, "BATCH_FILES", 1)
+    assert len(plan.batches(str(tmp_path), ["a", "z[1]"])) == 2
+    report, failures = audit([str(tmp_path)], progress=False, jobs=1)
+    assert failures == []
+    assert {f.file for f in report.repositories[0].findings} == {"a/main.tf", "z[1]/main.tf"}

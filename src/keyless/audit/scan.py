@@ -210,7 +210,7 @@ def scan_repository(path: str, name: str, excludes: tuple[str, ...] = (), progre
     repo.errors.extend(FileError(name, rel, reason) for rel, reason in found.unreadable.items())
     units: list[tuple[str, Callable[[], Results]]] = []
     batches = plan.batches(root, found.terraform_roots) if found.terraform_roots else []
-    if len(batches) > 1 and not plan.batchable([*exclusions.regexes(), plan.outside_batch(root, batches[0])]):
+    if len(batches) > 1 and not plan.batchable([*exclusions.regexes(), *(plan.outside_batch(root, b) for b in batches)]):
         batches = [found.terraform_roots]  # a path with a `]`: one run, as checkov alone would do
     for batch in batches:
         label = f"{name}: Terraform ({len(batch)} folders from {batch[0]})"
