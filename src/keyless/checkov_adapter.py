@@ -64,9 +64,9 @@ class _KeylessCheckMixin:
     id: str
     details: list[str]
     severity: Any
-    # A check that runs on every entity ("*") reports what it finds and nothing else, like checkov's
-    # secrets scan: a passed record per resource per rule would cost checkov more than the scan itself.
-    reports_passes = True
+    # False for a rule whose checks run on every entity (`runs_everywhere`): it reports what it finds and
+    # nothing else, like checkov's secrets scan; a passed record per entity costs checkov more than the scan.
+    reports_passes: bool
 
     def _judge(self, conf: dict[str, Any], findings: list[Finding], source_file: str | None = None) -> CheckResult:
         mine = [f for f in findings if f.slug == self.slug]

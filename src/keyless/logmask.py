@@ -13,7 +13,7 @@ import re
 import traceback
 from typing import Any
 
-from keyless.detect.material import KEY_ID, KEY_ID_PREFIXES, SECRET_CANDIDATE, mask_key_id, mask_secret
+from keyless.detect.material import CREDENTIAL_PREFIXES, KEY_ID, SECRET_CANDIDATE, mask_key_id, mask_secret
 
 # In logs, over-masking is harmless: any 40-character mixed-case base64 word with a digit or a
 # slash could be a secret key, any 100+ character base64 run a session token.
@@ -32,7 +32,7 @@ def mask_text(text: str) -> str:
     """
     if len(text) < 20:
         return text
-    akia, asia, abia, acca = KEY_ID_PREFIXES
+    akia, asia, abia, acca = CREDENTIAL_PREFIXES
     has_key_id = akia in text or asia in text or abia in text or acca in text
     if not has_key_id and len(text) < 40:
         return text

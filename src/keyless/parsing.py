@@ -94,7 +94,7 @@ def _short_form(loader: _PlainLoader, suffix: str, node: Any) -> dict[str, Any]:
     if tag == "Fn::GetAtt":
         if isinstance(node, ScalarNode):
             return {tag: str(node.value).split(".", 1)}
-        if isinstance(node, SequenceNode) and all(not isinstance(c, tuple) for c in node.value):
+        if isinstance(node, SequenceNode):
             return {tag: [loader.construct_object(child, deep=True) for child in node.value]}
         raise _Unusual("GetAtt form")
     if isinstance(node, ScalarNode):

@@ -14,6 +14,8 @@ import os
 import re
 from collections.abc import Iterable
 
+from keyless.audit.discover import TERRAFORM_SUFFIXES
+
 # Folders per checkov run: large enough that checkov's fixed cost per run stays small, small
 # enough that memory stays flat (the benchmark's services hold 10 files each).
 BATCH_FILES = 400
@@ -30,7 +32,7 @@ def local_module_calls(root: str, folder: str) -> set[str]:
     except OSError:
         return called
     for name in names:
-        if not name.endswith((".tf", ".tf.json")):
+        if not name.endswith(TERRAFORM_SUFFIXES):
             continue
         try:
             with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as handle:

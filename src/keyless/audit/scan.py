@@ -82,7 +82,7 @@ def _run_terraform(root: str, excluded: list[str]) -> tuple[list[Any], dict[tupl
 def scan_terraform(root: str, exclusions: Exclusions, batch: list[str] | None, repository: str) -> Results:
     """One checkov run over a batch of Terraform folders (None: every folder of the repository)."""
     excluded = exclusions.regexes() + ([plan.outside_batch(root, batch)] if batch is not None else [])
-    where = f"{repository}" if batch is None else f"{repository} ({batch[0]}{' ...' if len(batch) > 1 else ''})"
+    where = repository if batch is None else f"{repository} ({batch[0]}{' ...' if len(batch) > 1 else ''})"
     try:
         reports, observed = _run_terraform(root, excluded)
     except Exception as error:
@@ -168,11 +168,13 @@ def scan_cloudformation(root: str, rel: str, repository: str) -> Results:
         findings = scan_template(template)
     except Exception as error:
         return [], [FileError(repository, rel, f"keyless could not analyse it: {error}")]
-    locator = _CfnLintLocator(path) if findings else None
+    if not findings:
+        return [], []
+    locator = _CfnLintLocator(path)
     return [
         make_finding(
             f.slug, severity=f.effective_severity, framework="cloudformation", repository=repository, file=rel,
-            line=locator.line(f.path) if locator else 1, resource=f.resource, path=dotted(f.path),
+            line=locator.line(f.path), resource=f.resource, path=dotted(f.path),
             message=f.message, evidence=f.evidence, account_id=f.account_id,
             documentation_example=f.documentation_example, secrets=f.secrets,
         )

@@ -16,7 +16,6 @@ CREDENTIAL_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA")
 # end: key IDs are uppercase, and checkov joins heredoc lines once it renders an interpolation,
 # so the next line's lowercase command may be glued on ("AKIA...EXAMPLEexport").
 KEY_ID = re.compile(r"(?<![A-Za-z0-9])A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Z0-9])")
-KEY_ID_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA")  # what KEY_ID starts with, for plain substring tests
 # The same without the look-behind: a literal first character lets the regex engine skip ahead fast;
 # the character before a match is then checked by hand.
 _KEY_ID_FAST = re.compile(r"A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Z0-9])")
