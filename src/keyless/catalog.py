@@ -7,6 +7,7 @@ is changed here or nowhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 AWS_PAGE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/security-creds-programmatic-access.html"
 
@@ -122,12 +123,14 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-_BY_ID = {identifier.lower(): rule for rule in RULES for identifier in rule.ids}
-
-
 def rule(identifier: str) -> Rule:
     """Look a rule up by slug, checkov ID or cfn-lint ID, case-insensitively."""
     try:
-        return _BY_ID[identifier.strip().lower()]
+        return _by_id(RULES)[identifier.strip().lower()]
     except KeyError:
         raise KeyError(f"unknown keyless rule {identifier!r}") from None
+
+
+@lru_cache(maxsize=2)
+def _by_id(rules: tuple[Rule, ...]) -> dict[str, Rule]:
+    return {identifier.lower(): r for r in rules for identifier in r.ids}

@@ -60,8 +60,9 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_ships_the_checks_and_the_rule_pages(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
+    assert "keyless/checks/keyless_checks.py" in names
     for r in RULES:
-        assert f"keyless/checks/keyless_{r.slug.replace('-', '_')}.py" in names
+        assert f"keyless/rules/{r.slug.replace('-', '_')}.py" in names
         page = zipfile.ZipFile(wheel).read(f"keyless/rule_docs/{r.slug}.md").decode("utf-8")
         assert page == (ROOT / "docs" / "rules" / f"{r.slug}.md").read_text(encoding="utf-8")
     assert "keyless/checks/__init__.py" in names, "checkov skips a checks folder without __init__.py"

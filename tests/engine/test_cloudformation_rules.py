@@ -35,8 +35,8 @@ import pytest
 from cfnlint.decode import decode
 
 from keyless.catalog import AWS_PAGE, RULES, rule
-from keyless.rules import cloudformation_scope, runs_everywhere
 from keyless.engines import run_cfn_lint, run_checkov
+from keyless.rules import cloudformation_scope, runs_everywhere
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "rules"

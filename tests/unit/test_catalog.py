@@ -53,3 +53,9 @@ def test_recommendations_quote_the_aws_page() -> None:
     text = page.read_text()
     for recommendation in RECOMMENDATIONS:
         assert recommendation.title.replace("'", "'") in text.replace("\u2019", "'")
+
+
+def test_the_shipped_report_schema_lists_the_catalog() -> None:
+    from keyless.audit.model import schema, shipped_schema
+
+    assert shipped_schema() == schema(), "schema.json's enumerations differ from the catalog's"

@@ -11,8 +11,6 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keyless.lang.terraform import Block, TerraformModel, unwrap
-from keyless.rules import cloudformation_scope, scan_template, scan_terraform_block, terraform_scope
 from keyless.detect.material import (
     account_id_from_key_id,
     find_key_ids,
@@ -22,6 +20,8 @@ from keyless.detect.material import (
 )
 from keyless.detect.userdata import find_credential_writes
 from keyless.detect.walk import find_key_material
+from keyless.lang.terraform import Block, TerraformModel, unwrap
+from keyless.rules import cloudformation_scope, scan_template, scan_terraform_block, terraform_scope
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -124,7 +124,8 @@ def test_terraform_core_never_raises_on_checkov_shapes(resource_type: str, confi
         assert finding.resource == block.address
 
 
-cfn_types = st.sampled_from([*cloudformation_scope("credentials-in-compute"), "AWS::IAM::AccessKey", "AWS::IAM::User", "AWS::SSM::Parameter"])
+cfn_types = st.sampled_from([*cloudformation_scope("credentials-in-compute"), "AWS::IAM::AccessKey", "AWS::IAM::User",
+                             "AWS::SSM::Parameter"])
 intrinsics = st.one_of(
     json_values,
     st.builds(lambda v: {"Ref": v}, st.text(max_size=10)),

@@ -11,6 +11,7 @@ from keyless.lang.environment import terraform_environment
 from keyless.lang.terraform import Block, TerraformModel, unwrap
 from keyless.rules import scan_terraform_block
 
+
 def _slugs(findings: Iterable[Any]) -> set[str]:
     return {f.slug for f in findings}
 

@@ -28,7 +28,14 @@ from keyless.engines import checkov_seam, logmask
 from keyless.findings import Finding
 from keyless.lang.cloudformation_parsing import TemplateError, load_cloudformation
 from keyless.lang.terraform import Block, unwrap
-from keyless.rules import cloudformation_scope, rule_modules, runs_everywhere, scan_template, scan_terraform_block, terraform_scope
+from keyless.rules import (
+    cloudformation_scope,
+    rule_modules,
+    runs_everywhere,
+    scan_template,
+    scan_terraform_block,
+    terraform_scope,
+)
 
 log = logging.getLogger(__name__)
 logmask.install()

@@ -7,7 +7,7 @@ so checkov, cfn-lint and the audit read values alike by construction.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from keyless.detect.userdata import ACCESS_KEY_MARKER

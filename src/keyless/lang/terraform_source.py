@@ -86,7 +86,7 @@ def judged(rendered: Any, source: Any) -> Any:
     """The rendered value, except where the rendering changed what is written.
 
     - a string with no interpolation is taken as written;
-    - a string the engine evaluated into None or a bool (a comparison) is taken as written;
+    - a string the engine evaluated into None or a bool (a comparison), or cut short, is taken as written;
     - a multi-line string the engine joined into one line keeps its lines, with the rendered
       values of its interpolations put back where they can be placed.
     Everything else (rendered variables, `jsonencode` maps, unknown shapes) stays as rendered.
@@ -96,6 +96,8 @@ def judged(rendered: Any, source: Any) -> Any:
             return source
         if rendered is None or isinstance(rendered, bool):
             return source
+        if isinstance(rendered, str) and rendered in source:
+            return source  # the rendering only cut the text (`base64encode(<<EOT ...` becomes `base64encode(`)
         if isinstance(rendered, str) and "\n" in source and "\n" not in rendered:
             return _relined(source, rendered)
         return rendered

@@ -6,6 +6,7 @@ A launch template used by an EKS node group passes: the node group supplies the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+
 from keyless.detect.walk import Path
 from keyless.findings import Finding, simple_finding
 from keyless.lang.cloudformation import Template, present
