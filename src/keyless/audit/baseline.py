@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from keyless.audit.files import write_text_atomically
 from keyless.audit.model import AuditFinding, Report
 
 BASELINE_FORMAT = "keyless-baseline"
@@ -35,18 +36,22 @@ def baseline_entries(report: Report) -> list[dict[str, str]]:
 
 
 def write_baseline(report: Report, path: str) -> int:
+    """Write the baseline in one step (a failed write leaves the previous baseline as it was)."""
     entries = baseline_entries(report)
     document = {"format": BASELINE_FORMAT, "version": BASELINE_VERSION, "findings": entries}
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
+    write_text_atomically(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     return len(entries)
 
 
 def load_baseline(path: str) -> list[dict[str, str]]:
     """Entries from a baseline file, or from a JSON audit report used as one."""
-    with open(path, encoding="utf-8") as handle:
-        document: Any = json.load(handle)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document: Any = json.load(handle)
+    except OSError as error:
+        raise ValueError(f"baseline {path}: cannot be read: {error.strerror or error}") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"baseline {path}: not JSON ({error})") from error
     if isinstance(document, dict) and document.get("format") == BASELINE_FORMAT:
         if int(document.get("version", 0)) != BASELINE_VERSION:
             raise ValueError(f"{path}: unsupported baseline version {document.get('version')!r}")

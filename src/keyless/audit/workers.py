@@ -60,6 +60,7 @@ def run(units: list[tuple[str, Callable[[], T]]], jobs: int | None = None,
     jobs = default_jobs() if jobs is None else jobs
     if jobs <= 1 or len(units) <= 1 or not can_fork():
         for label, work in units:
+            interrupts.check()
             if progress is not None:
                 progress.step(label)
             yield work()
@@ -70,15 +71,17 @@ def run(units: list[tuple[str, Callable[[], T]]], jobs: int | None = None,
     running: dict[Any, tuple[Any, str]] = {}
     try:
         while pending or running:
+            interrupts.check()
             while pending and len(running) < jobs:
                 label, work = pending.pop(0)
                 if progress is not None:
                     progress.step(label)
                 receiver, sender = context.Pipe(duplex=False)
                 process = context.Process(target=_child, args=(work, sender), name=f"keyless: {label}")
-                process.start()
-                with contextlib.suppress(OSError):  # the child does it too; whichever runs first wins
-                    os.setpgid(process.pid, process.pid)
+                with interrupts.signals_blocked():
+                    process.start()
+                    with contextlib.suppress(OSError):  # the child does it too; whichever runs first wins
+                        os.setpgid(process.pid, process.pid)
                 sender.close()
                 running[receiver] = (process, label)
             for receiver in wait(list(running)):
