@@ -53,15 +53,20 @@ def load_baseline(path: str) -> list[dict[str, str]]:
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"baseline {path}: not JSON ({error})") from error
     if isinstance(document, dict) and document.get("format") == BASELINE_FORMAT:
-        if int(document.get("version", 0)) != BASELINE_VERSION:
+        if document.get("version", 0) != BASELINE_VERSION:
             raise ValueError(f"{path}: unsupported baseline version {document.get('version')!r}")
         items = document.get("findings", [])
-    elif isinstance(document, dict) and "repositories" in document and "schema_version" in document:
-        items = [f for repo in document["repositories"] for f in repo.get("findings", [])]
+    elif (isinstance(document, dict) and isinstance(document.get("repositories"), list)
+          and "schema_version" in document):
+        repos = document["repositories"]
+        if not all(isinstance(r, dict) and isinstance(r.get("findings", []), list) for r in repos):
+            raise ValueError(f"{path}: a repository section of this report has no list of findings")
+        items = [f for repo in repos for f in repo.get("findings", [])]
     else:
         raise ValueError(f"{path}: neither a keyless baseline nor a keyless JSON report")
     required = ("rule", "file", "resource", "fingerprint")
-    if not all(isinstance(i, dict) and all(isinstance(i.get(k), str) for k in required) for i in items):
+    if not isinstance(items, list) or not all(
+            isinstance(i, dict) and all(isinstance(i.get(k), str) for k in required) for i in items):
         raise ValueError(f"{path}: every baseline entry needs {', '.join(required)}")
     return list(items)
 
