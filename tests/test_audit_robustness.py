@@ -266,6 +266,32 @@ def _state(pid: int) -> str:
         return "gone"
 
 
+SLEEPING_UNITS = """
+import time
+from keyless.audit import workers
+workers.warm_up = lambda: None  # the units below need no engine
+list(workers.run([(str(i), lambda: time.sleep(3600)) for i in range(2)], jobs=2))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
+def test_workers_die_with_a_killed_audit() -> None:
+    """SIGKILL cannot be handled: the kernel tells the workers (PR_SET_PDEATHSIG) and they end their groups.
+
+    The units sleep for an hour, so only that notice can end them within the test.
+    """
+    parent = subprocess.Popen([sys.executable, "-c", SLEEPING_UNITS], start_new_session=True, cwd=ROOT)
+    workers = _wait_for_workers(parent)  # type: ignore[arg-type]
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    for _ in range(600):
+        if not _left_in_session(parent.pid):
+            break
+        time.sleep(0.1)
+    assert _left_in_session(parent.pid) == []
+    assert all(_state(pid) in ("gone", "Z") for pid in workers)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
 def test_a_killed_worker_fails_the_run_and_the_report_says_so(busy_tree: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.json"

@@ -125,7 +125,7 @@ def end_children() -> None:
             child.join()
 
 
-def for_worker() -> None:
+def for_worker(parent: int) -> None:
     """In a freshly forked worker: lead a process group, so the audit can end it with all it forks."""
     for signum in SIGNALS:
         signal.signal(signum, _handle)
@@ -135,10 +135,10 @@ def for_worker() -> None:
         os.setpgid(0, 0)
     except OSError:
         pass
-    _die_with_parent()
+    _die_with_parent(parent)
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Linux: have the kernel send SIGTERM when the audit's process goes away, even by SIGKILL."""
     try:
         import ctypes
@@ -147,4 +147,6 @@ def _die_with_parent() -> None:
         pr_set_pdeathsig = 1
         libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
     except (OSError, AttributeError):
-        pass
+        return
+    if os.getppid() != parent:  # it died before the request: the kernel will not tell
+        end_this_process(signal.SIGTERM)

@@ -77,7 +77,7 @@ def run(units: list[tuple[str, Callable[[], T]]], jobs: int | None = None,
                 if progress is not None:
                     progress.step(label)
                 receiver, sender = context.Pipe(duplex=False)
-                process = context.Process(target=_child, args=(work, sender), name=f"keyless: {label}")
+                process = context.Process(target=_child, args=(work, sender, os.getpid()), name=f"keyless: {label}")
                 with interrupts.signals_blocked():
                     process.start()
                     with contextlib.suppress(OSError):  # the child does it too; whichever runs first wins
@@ -123,8 +123,8 @@ def _signal_group(pid: int | None, signum: int) -> None:
             os.kill(pid, signum)
 
 
-def _child(work: Callable[[], Any], sender: Connection) -> None:
-    interrupts.for_worker()
+def _child(work: Callable[[], Any], sender: Connection, parent: int) -> None:
+    interrupts.for_worker(parent)
     try:
         result: tuple[str, Any] = ("ok", work())
     except BaseException as error:  # reported to the parent, which decides
