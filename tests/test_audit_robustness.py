@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -169,6 +170,8 @@ def test_a_write_error_names_the_file_in_one_line(tmp_path: Path, capsys: pytest
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["keyless audit: error: cannot write /dev/full: No space left on device"]
     assert json.loads(json_out.read_text(encoding="utf-8"))["summary"]["total"] > 0  # the other output is written
+    assert run_cli(str(repo), "--output", os.devnull) == 1  # a device is written to, never replaced
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
 
 
 def test_an_unwritable_folder_keeps_the_previous_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
