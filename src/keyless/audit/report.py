@@ -56,6 +56,7 @@ def audit(paths: Sequence[str], excludes: Sequence[str] = (), progress: bool | N
     findings of those rule slugs (None: every rule).
     """
     from keyless.audit.scan import EngineFailure, scan_repository
+    from keyless.logmask import mask_text
 
     bar = Progress(0, enabled=progress)
     failures: list[str] = []
@@ -64,8 +65,8 @@ def audit(paths: Sequence[str], excludes: Sequence[str] = (), progress: bool | N
         for path, name in zip(paths, repository_names(paths), strict=True):
             try:
                 repos.append(scan_repository(path, name, tuple(excludes), bar, jobs))
-            except EngineFailure as error:
-                failures.append(str(error))
+            except EngineFailure as error:  # engines may quote the code they choked on: mask any key in it
+                failures.append(mask_text(str(error)).strip().replace("\n", " "))
                 repos.append(RepositoryReport(name=name, path=path))
     finally:
         bar.close()
