@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import traceback
 from typing import Any
@@ -144,9 +145,9 @@ def run(args: argparse.Namespace) -> int:
             return _run(args)
         except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM as interrupts.Interrupted
             interrupts.end_children()
-            name = "SIGTERM" if getattr(stop, "signum", None) == 15 else "SIGINT"
-            print(f"keyless audit: interrupted by {name}; no report written", file=sys.stderr)
-            return int(getattr(stop, "exit_code", 130))
+            signum = getattr(stop, "signum", signal.SIGINT)
+            print(f"keyless audit: interrupted by {signal.Signals(signum).name}; no report written", file=sys.stderr)
+            return 128 + int(signum)
 
 
 def _settings(args: argparse.Namespace, merging: bool) -> argparse.Namespace:
