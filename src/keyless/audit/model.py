@@ -133,7 +133,9 @@ class Report:
     repositories: list[RepositoryReport]
     generated_at: str = ""
     tool: dict[str, str] = field(default_factory=dict)
+    rules_not_checked: list[str] = field(default_factory=list)  # slugs left out by --check/--skip-check
     baseline: str | None = None
+    failures: list[str] = field(default_factory=list)
 
     @property
     def findings(self) -> list[AuditFinding]:
@@ -143,6 +145,11 @@ class Report:
     def errors(self) -> list[FileError]:
         return [e for repo in self.repositories for e in repo.errors]
 
+    @property
+    def complete(self) -> bool:
+        """False when an engine failed or nothing could be audited: the findings are then partial."""
+        return not self.failures
+
     def to_dict(self) -> dict[str, Any]:
         for repo in self.repositories:
             repo.sort()
@@ -151,6 +158,9 @@ class Report:
             "tool": dict(sorted(self.tool.items())),
             "generated_at": self.generated_at,
             "baseline": self.baseline,
+            "complete": self.complete,
+            "failures": list(self.failures),
+            "rules_not_checked": list(self.rules_not_checked),
             "summary": summarise(self.repositories),
             "repositories": [
                 {
@@ -185,8 +195,12 @@ class Report:
                 errors=[FileError(name, e["file"], e["reason"]) for e in item.get("errors", [])],
                 suppressed=int(item.get("summary", {}).get("suppressed_by_baseline", 0)),
             ))
+        failures = [str(f) for f in data.get("failures", [])]
+        if data.get("complete") is False and not failures:  # never written so, but never read as complete
+            failures = ["the report says it is incomplete"]
         return cls(repositories=repos, generated_at=data.get("generated_at", ""), tool=dict(data.get("tool", {})),
-                   baseline=data.get("baseline"))
+                   baseline=data.get("baseline"), failures=failures,
+                   rules_not_checked=[str(r) for r in data.get("rules_not_checked", [])])
 
 
 def summarise(repositories: Iterable[RepositoryReport]) -> dict[str, Any]:

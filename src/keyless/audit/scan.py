@@ -170,6 +170,7 @@ def scan_repository(path: str, name: str, excludes: tuple[str, ...] = (), progre
         raise FileNotFoundError(f"{path}: not a folder")
     exclusions = Exclusions(root, tuple(excludes))
     found = discover(root, exclusions)
+    exclusions = exclusions.with_files(found.not_regular)  # checkov must not open a FIFO or device either
     repo = RepositoryReport(name=name, path=path, terraform_roots=list(found.terraform_roots),
                             templates=list(found.templates))
     repo.errors.extend(FileError(name, rel, reason) for rel, reason in found.unreadable.items())

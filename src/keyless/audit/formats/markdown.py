@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from keyless.audit.formats.common import evidence_text, plural, rule_ids, scanned, title, verdict
+from keyless.audit.formats.status import failure_lines, rules_note
 from keyless.audit.model import SEVERITIES_DESCENDING, Report, RepositoryReport, summarise
 from keyless.catalog import AWS_PAGE
 
@@ -67,6 +68,7 @@ def _repository(repo: RepositoryReport, out: list[str], level: str) -> None:
 
 def render_markdown(report: Report) -> str:
     out = [f"# {title(report)}", ""]
+    _status(report, out)
     many = len(report.repositories) > 1
     if many:
         out.append("## Overall")
@@ -80,3 +82,12 @@ def render_markdown(report: Report) -> str:
             _summary(summarise([repo]), out, "###")
         _repository(repo, out, "###" if many else "##")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _status(report: Report, out: list[str]) -> None:
+    failed = failure_lines(report)
+    if failed:  # GitHub renders this as a red "Caution" box
+        out += ["> [!CAUTION]", f"> **{failed[0]}**", ">", *(f"> - {cell(line)}" for line in failed[1:]), ""]
+    note = rules_note(report)
+    if note:
+        out += [f"_{note}_", ""]

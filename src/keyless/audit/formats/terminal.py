@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from keyless.audit.formats.common import evidence_text, plural, rule_ids, scanned, title, verdict, where
+from keyless.audit.formats.status import failure_lines, rules_note
 from keyless.audit.model import SEVERITIES_DESCENDING, AuditFinding, Report, RepositoryReport, summarise
 from keyless.catalog import AWS_PAGE
 
@@ -79,6 +80,7 @@ def _repository(repo: RepositoryReport, style: _Style, out: list[str], with_summ
 def render_terminal(report: Report, colour: bool = False) -> str:
     style = _Style(colour)
     out = [style(title(report), "bold")]
+    _status(report, style, out)
     overall = summarise(report.repositories)
     _summary(overall, style, out)
     out.append("")
@@ -86,4 +88,16 @@ def render_terminal(report: Report, colour: bool = False) -> str:
     for repo in report.repositories:
         repo.sort()
         _repository(repo, style, out, with_summary=many)
+    if not report.complete:  # a long report scrolls its top away: say it again at the end
+        out.append(style(failure_lines(report)[0], "CRITICAL"))
     return "\n".join(out).rstrip() + "\n"
+
+
+def _status(report: Report, style: _Style, out: list[str]) -> None:
+    failed = failure_lines(report)
+    if failed:
+        out.append(style(f"  {failed[0]}", "CRITICAL"))
+        out.extend(f"    - {line}" for line in failed[1:])
+    note = rules_note(report)
+    if note:
+        out.append(style(f"  {note}", "dim"))
