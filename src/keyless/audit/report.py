@@ -56,7 +56,7 @@ def audit(paths: Sequence[str], excludes: Sequence[str] = (), progress: bool | N
     findings of those rule slugs (None: every rule).
     """
     from keyless.audit.scan import EngineFailure, scan_repository
-    from keyless.logmask import mask_text
+    from keyless.engines.logmask import mask_text
 
     bar = Progress(0, enabled=progress)
     failures: list[str] = []

@@ -17,7 +17,7 @@ from keyless.audit.options import UsageError, selected_rules
 from keyless.catalog import RULES
 from keyless.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = '''resource "aws_iam_access_key" "ci" {
   user = "ci"
 }

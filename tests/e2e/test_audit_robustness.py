@@ -24,7 +24,7 @@ from keyless.audit.discover import Exclusions, discover
 from keyless.audit.model import schema
 from keyless.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEYLESS = [sys.executable, "-m", "keyless"]
 ACCESS_KEY_TF = 'resource "aws_iam_access_key" "ci" {\n  user = "ci"\n}\n'
 ACCESS_KEY_TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
