@@ -24,6 +24,7 @@ examples:
   keyless audit . --exclude 'legacy/**' --exclude vendor --fail-on high
   keyless audit . --write-baseline keyless-baseline.json      accept what is there today
   keyless audit . --baseline keyless-baseline.json            report only new findings
+  keyless audit . --format markdown-summary --output comment.md   a pull-request comment (under 65,536 characters)
   keyless audit merge team-a.json team-b.json --format html --output org.html
 
 exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or internal error
@@ -50,6 +51,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="exit 1 when a finding is at or above SEVERITY: any (default), low, medium, high, "
                              "critical, or none")
     parser.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+    parser.add_argument("--compact", action="store_true",
+                        help="terminal format: one line per finding, without evidence and fix lines")
     parser.add_argument("--jobs", "-j", type=_positive, default=None, metavar="N",
                         help="processes scanning at once (default: the number of CPUs; 1 scans in this process)")
     parser.set_defaults(func=run)
@@ -98,6 +101,11 @@ def run(args: argparse.Namespace) -> int:
             if args.exclude:
                 return _error("--exclude applies to folders, not to merged reports")
             report = merge(args.paths[1:])
+            failures = list(report.failures)
+            if not report.repositories:
+                for failure in failures:
+                    _error(failure)
+                return 2
         else:
             paths = args.paths or ["."]
             missing = [p for p in paths if not os.path.isdir(p)]
@@ -111,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             apply_baseline(report, load_baseline(args.baseline), os.path.basename(args.baseline))
         colour = (args.format == "terminal" and not args.output and sys.stdout.isatty()
                   and "NO_COLOR" not in os.environ)
-        text = render(report, args.format, colour=colour)
+        text = render(report, args.format, colour=colour, compact=args.compact)
         if args.output:
             with open(args.output, "w", encoding="utf-8") as handle:
                 handle.write(text)

@@ -18,7 +18,7 @@ from typing import Any
 
 from keyless.catalog import RECOMMENDATIONS, RULES, SEVERITIES, rule
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1 added each repository's `tool` and the report's `failures`
 SEVERITY_ORDER = SEVERITIES  # LOW .. CRITICAL
 SEVERITIES_DESCENDING = tuple(reversed(SEVERITIES))
 
@@ -120,6 +120,8 @@ class RepositoryReport:
     findings: list[AuditFinding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     suppressed: int = 0  # findings hidden by a baseline
+    # The versions that scanned this repository: a merged report's repositories were scanned by different CI jobs.
+    tool: dict[str, str] = field(default_factory=dict)
 
     def sort(self) -> None:
         self.findings.sort(key=lambda f: f.sort_key)
@@ -134,6 +136,7 @@ class Report:
     generated_at: str = ""
     tool: dict[str, str] = field(default_factory=dict)
     baseline: str | None = None
+    failures: list[str] = field(default_factory=list)
 
     @property
     def findings(self) -> list[AuditFinding]:
@@ -151,11 +154,13 @@ class Report:
             "tool": dict(sorted(self.tool.items())),
             "generated_at": self.generated_at,
             "baseline": self.baseline,
+            "failures": list(self.failures),
             "summary": summarise(self.repositories),
             "repositories": [
                 {
                     "name": repo.name,
                     "path": repo.path,
+                    "tool": dict(sorted(repo.tool.items())),
                     "summary": summarise([repo]),
                     "scanned": {"terraform_roots": repo.terraform_roots, "cloudformation_templates": repo.templates},
                     "errors": [{"file": e.file, "reason": e.reason} for e in repo.errors],
@@ -170,6 +175,10 @@ class Report:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
+        """The model of a JSON report. Untrusted input must pass `validate_report` first (as `merge` does).
+
+        Reports from before 1.1 have no per-repository `tool`: their top-level versions scanned every repository.
+        """
         major = str(data.get("schema_version", "")).split(".")[0]
         if major != SCHEMA_VERSION.split(".")[0]:
             raise ValueError(f"unsupported report schema version {data.get('schema_version')!r} "
@@ -184,9 +193,10 @@ class Report:
                 findings=[AuditFinding.from_dict(f) for f in item.get("findings", [])],
                 errors=[FileError(name, e["file"], e["reason"]) for e in item.get("errors", [])],
                 suppressed=int(item.get("summary", {}).get("suppressed_by_baseline", 0)),
+                tool=dict(item.get("tool") or data.get("tool") or {}),
             ))
         return cls(repositories=repos, generated_at=data.get("generated_at", ""), tool=dict(data.get("tool", {})),
-                   baseline=data.get("baseline"))
+                   baseline=data.get("baseline"), failures=[str(f) for f in data.get("failures", [])])
 
 
 def summarise(repositories: Iterable[RepositoryReport]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import replace
@@ -12,6 +11,7 @@ from importlib import metadata
 from keyless.audit.model import AuditFinding, FileError, Report, RepositoryReport
 from keyless.audit.progress import Progress
 from keyless.audit.scan import EngineFailure, scan_repository
+from keyless.audit.validation import InvalidReport, load_report
 
 
 def tool_versions() -> dict[str, str]:
@@ -53,30 +53,34 @@ def audit(paths: Sequence[str], excludes: Sequence[str] = (), progress: bool | N
         for path, name in zip(paths, repository_names(paths), strict=True):
             try:
                 repos.append(scan_repository(path, name, tuple(excludes), bar, jobs))
+                repos[-1].tool = tool_versions()
             except EngineFailure as error:
                 failures.append(str(error))
-                repos.append(RepositoryReport(name=name, path=path, errors=[FileError(name, ".", str(error))]))
+                repos.append(RepositoryReport(name=name, path=path, errors=[FileError(name, ".", str(error))],
+                                              tool=tool_versions()))
     finally:
         bar.close()
     return Report(repositories=repos, generated_at=_now(), tool=tool_versions()), failures
 
 
 def merge(files: Sequence[str]) -> Report:
-    """One report from several JSON reports; repositories keep their sections, names kept unique."""
-    repos = []
-    tools: dict[str, str] = {}
+    """One report from several JSON reports, each treated as untrusted input.
+
+    Every file is validated against the shipped schema (keyless.audit.validation). A file that fails is left
+    out and named in `failures`, as are the failures recorded in the reports themselves, so the merged
+    report says it is incomplete (with no repository left, there is nothing to write). Repositories keep
+    their sections (names made unique) and the tool versions that scanned them; the top-level `tool` is
+    the keyless that merged.
+    """
+    repos: list[RepositoryReport] = []
+    failures: list[str] = []
     for file in files:
-        with open(file, encoding="utf-8") as handle:
-            data = json.load(handle)
-        if not isinstance(data, dict):
-            raise ValueError(f"{file}: not a keyless JSON report")
         try:
-            part = Report.from_dict(data)
-        except (KeyError, TypeError) as error:
-            raise ValueError(f"{file}: not a keyless JSON report ({error})") from error
-        except ValueError as error:
-            raise ValueError(f"{file}: {error}") from error
-        tools.update(part.tool)
+            part = load_report(file)
+        except InvalidReport as error:
+            failures.append(str(error))
+            continue
+        failures.extend(f"{file}: {failure}" for failure in part.failures)
         repos.extend(part.repositories)
     seen: set[str] = set()
     for repo in repos:
@@ -88,7 +92,7 @@ def merge(files: Sequence[str]) -> Report:
             repo.errors = [FileError(name, e.file, e.reason) for e in repo.errors]
             repo.name = name
         seen.add(name)
-    return Report(repositories=repos, generated_at=_now(), tool=tools)
+    return Report(repositories=repos, generated_at=_now(), tool=tool_versions(), failures=failures)
 
 
 def _renamed(finding: AuditFinding, name: str) -> AuditFinding:

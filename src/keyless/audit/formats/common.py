@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from keyless.audit.model import AuditFinding, Report
+from keyless.audit.model import SEVERITIES_DESCENDING, AuditFinding, Report, RepositoryReport, severity_rank, summarise
 
 
 def rule_ids(f: AuditFinding) -> str:
@@ -49,3 +49,17 @@ def scanned(summary: dict[str, Any]) -> str:
     """'2 Terraform folders and 1 CloudFormation template': what was scanned."""
     return (f"{plural(summary['terraform_roots'], 'Terraform folder')} and "
             f"{plural(summary['cloudformation_templates'], 'CloudFormation template')}")
+
+
+def worst_first(findings: list[AuditFinding]) -> list[AuditFinding]:
+    """Most severe first; within a severity, the report's stable order by place."""
+    return sorted(findings, key=lambda f: (-severity_rank(f.severity), f.sort_key))
+
+
+def rank_repositories(report: Report) -> list[tuple[RepositoryReport, dict[str, Any]]]:
+    """Repositories with their summaries, the most severe first: by CRITICAL, HIGH, MEDIUM, LOW counts, then by
+    unreadable files (whose findings are missing), then by name."""
+    rows = [(repo, summarise([repo])) for repo in report.repositories]
+    rows.sort(key=lambda row: ([-row[1]["by_severity"][s] for s in SEVERITIES_DESCENDING], -row[1]["errors"],
+                               row[0].name))
+    return rows
