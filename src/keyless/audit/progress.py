@@ -1,6 +1,8 @@
-"""A one-line progress bar on stderr, shown only when stderr is a terminal.
+"""A one-line progress bar with an ETA on stderr (tqdm), shown only when stderr is a terminal.
 
-CI logs and redirected output stay clean: the audit prints nothing but the report.
+CI logs and redirected output stay clean: the audit prints nothing but the report, and `--no-progress`
+turns the bar off on a terminal too. The ETA is tqdm's, from the rate at which units of work start
+(with `--jobs N`, N run at once, so starts track completions closely after the first N).
 """
 
 from __future__ import annotations
@@ -8,27 +10,62 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from tqdm import tqdm
+
+BAR_FORMAT = "{percentage:3.0f}% |{bar:24}| {n_fmt}/{total_fmt} units  {elapsed} elapsed, ETA {remaining}  {postfix}"
+LABEL_CHARS = 50
+
+
+def _printable(label: str) -> str:
+    """A path from the scanned tree, safe on a terminal: no escape sequences from crafted file names."""
+    text = "".join(c if c.isprintable() else "?" for c in label)
+    return text if len(text) <= LABEL_CHARS else "…" + text[-(LABEL_CHARS - 1):]
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # closed or not a real stream
+        return False
+
 
 class Progress:
     def __init__(self, total: int, enabled: bool | None = None, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.total = max(total, 1)
-        self.done = 0
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self._width = 0
+        self.enabled = _is_terminal(self.stream) if enabled is None else enabled
+        self._steps = 0
+        self._bar: tqdm | None = None
+        self._total = total
+        if self.enabled:
+            self._bar = tqdm(total=max(total, 1), file=self.stream, bar_format=BAR_FORMAT, leave=False,
+                             dynamic_ncols=True, mininterval=0.2, smoothing=0.1)
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    @total.setter
+    def total(self, value: int) -> None:
+        """Repositories add their units as they are planned, so the total grows during the run."""
+        self._total = value
+        if self._bar is not None:
+            self._bar.total = max(value, 1)
+            self._bar.refresh()
+
+    @property
+    def done(self) -> int:
+        return max(self._steps - 1, 0)
 
     def step(self, label: str) -> None:
         """Announce the next unit of work (it counts as done once the following step starts)."""
-        if not self.enabled:
+        self._steps += 1
+        if self._bar is None:
             return
-        filled = int(30 * self.done / self.total)
-        line = f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {label[-60:]}"
-        self.stream.write(line.ljust(self._width))
-        self._width = len(line)
-        self.stream.flush()
-        self.done += 1
+        if self._steps > 1:
+            self._bar.update(1)
+        self._bar.set_postfix_str(_printable(label), refresh=True)
 
     def close(self) -> None:
-        if self.enabled and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.close()  # leave=False: the line is cleared, the report starts on a clean line
+            self._bar = None
