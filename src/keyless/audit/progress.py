@@ -7,12 +7,13 @@ turns the bar off on a terminal too. The ETA is tqdm's, from the rate at which u
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TextIO
 
 from tqdm import tqdm
 
-BAR_FORMAT = "{percentage:3.0f}% |{bar:24}| {n_fmt}/{total_fmt} units  {elapsed} elapsed, ETA {remaining}  {postfix}"
+BAR_FORMAT = "{percentage:3.0f}% |{bar:24}| {n_fmt}/{total_fmt} units  {elapsed} elapsed, ETA {remaining}  {desc}"
 LABEL_CHARS = 50
 
 
@@ -20,6 +21,16 @@ def _printable(label: str) -> str:
     """A path from the scanned tree, safe on a terminal: no escape sequences from crafted file names."""
     text = "".join(c if c.isprintable() else "?" for c in label)
     return text if len(text) <= LABEL_CHARS else "…" + text[-(LABEL_CHARS - 1):]
+
+
+def _size(stream: TextIO) -> tuple[int, int]:
+    """The terminal's columns and lines; 80x24 where it reports none (a pseudo-terminal nobody sized says 0x0,
+    and tqdm would then draw nothing)."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return 80, 24
+    return size.columns or 80, size.lines or 24
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -37,8 +48,9 @@ class Progress:
         self._bar: tqdm | None = None
         self._total = total
         if self.enabled:
+            columns, lines = _size(self.stream)
             self._bar = tqdm(total=max(total, 1), file=self.stream, bar_format=BAR_FORMAT, leave=False,
-                             dynamic_ncols=True, mininterval=0.2, smoothing=0.1)
+                             ncols=columns, nrows=lines, mininterval=0.2, smoothing=0.1)
 
     @property
     def total(self) -> int:
@@ -63,7 +75,7 @@ class Progress:
             return
         if self._steps > 1:
             self._bar.update(1)
-        self._bar.set_postfix_str(_printable(label), refresh=True)
+        self._bar.set_description_str(_printable(label), refresh=True)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -128,6 +128,7 @@ def render_markdown_summary(report: Report, max_chars: int = MAX_CHARS, max_find
             shown.append(row)
             used += size(row) + 1
         if shown:
+            head[0] = f"### Worst findings ({len(shown)} of {len(findings)})"
             out += head + shown + [""]
         if len(shown) < len(findings):
             out.append(_left_out(findings[len(shown):]))

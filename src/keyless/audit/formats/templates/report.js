@@ -75,6 +75,7 @@
     var firstTable = document.querySelector('table.findings');
     document.body.dataset.tableVisible = String(firstTable ? visible(firstTable) : false);
     document.body.dataset.chartLabelsFit = String(labelsFit());
+    document.body.dataset.failedBannerVisible = String(visible(document.getElementById('run-failed')));
     document.body.dataset.ready = 'true';
   }
   window.addEventListener('hashchange', fromHash);
