@@ -305,3 +305,36 @@ def test_a_merged_report_with_scripts_in_its_free_text_stays_inert(good: dict[st
     assert code == 2 and "Traceback" not in err  # the crafted report carries a failure: the run is incomplete
     assert "This run failed: the report is incomplete" in page.read_text(encoding="utf-8")
     assert_inert(page, tmp_path, "keyless audit: 2 repositories")
+
+
+# --- and stays inert on a terminal, in a CI log and in a Markdown comment ----------------------
+
+
+def test_text_from_a_merged_report_cannot_act_on_a_terminal_or_a_comment(
+        good: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hostile = "x\x1b[2J\x1b]0;owned\x07\r\n::error file=main.tf::pwned\u202e ![t](https://example.invalid/t.png) `| @org/team"
+    crafted = copy.deepcopy(good)
+    repo = crafted["repositories"][0]
+    repo["name"] = repo["path"] = hostile
+    repo["errors"] = [{"file": hostile, "reason": hostile}]
+    for finding in repo["findings"]:
+        finding.update(resource=hostile, message=hostile, evidence=hostile, path=hostile, file=hostile, repository=hostile)
+    source = _write(tmp_path, "crafted.json", crafted)
+    plain = _write(tmp_path, "plain.json", good)
+    for fmt in ("terminal", "markdown", "markdown-summary"):
+        for compact in ((), ("--compact",)) if fmt == "terminal" else ((),):
+            code, out, err = _merge(capsys, str(source), str(plain), "--format", fmt, *compact)
+            assert code == 1 and err == ""
+            assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u202e]", out), fmt
+            assert not re.search(r"^\s*::", out, re.M), fmt
+            if fmt != "terminal":
+                prose = re.sub(r"(?<!\\)(`+)(?!`).*?(?<!`)\1(?!`)", "", out)  # code spans show text literally
+                assert "![t]" not in prose and "@org" not in prose.replace("\\@org", ""), fmt
+                header = 0
+                for line in prose.splitlines():  # every row has as many cells as its table's header
+                    if not line.startswith("|"):
+                        header = 0
+                        continue
+                    pipes = len(re.findall(r"(?<!\\)\|", line))
+                    header = header or pipes
+                    assert pipes == header, (fmt, line)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from keyless.audit.formats import markdown_text
 from keyless.audit.formats.common import plural, rank_repositories, rule_ids, scanned, title, verdict, where, worst_first
 from keyless.audit.model import SEVERITIES_DESCENDING, AuditFinding, Report, summarise
 from keyless.catalog import AWS_PAGE
@@ -22,7 +23,6 @@ MAX_FINDINGS = 50
 MAX_REPOSITORIES = 25
 MAX_FAILURES = 10
 CELL_CHARS = 160
-_MARKDOWN_PUNCTUATION = set("\\`*_[]<>|~#!@")
 
 
 def size(text: str) -> int:
@@ -30,26 +30,12 @@ def size(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _clip(text: str, limit: int = CELL_CHARS) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def text_cell(value: object, limit: int = CELL_CHARS) -> str:
-    """Plain text in a table cell: clipped, one line, every Markdown character escaped."""
-    return "".join("\\" + c if c in _MARKDOWN_PUNCTUATION else c for c in _clip(str(value), limit))
+    return markdown_text.text_cell(value, limit)
 
 
 def code_cell(value: object, limit: int = CELL_CHARS) -> str:
-    """A code span that no backtick in the value can close (CommonMark: a longer fence), pipes escaped."""
-    text = _clip(str(value), limit)
-    run = longest = 0
-    for c in text:
-        run = run + 1 if c == "`" else 0
-        longest = max(longest, run)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
+    return markdown_text.code_cell(value, limit)
 
 
 def _counts(summary: dict[str, Any]) -> str:

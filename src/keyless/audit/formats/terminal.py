@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from keyless.audit.formats.common import evidence_text, plural, rule_ids, scanned, title, verdict, where
+from keyless.audit.formats.common import (
+    evidence_text,
+    plural,
+    printable_report,
+    rule_ids,
+    scanned,
+    title,
+    verdict,
+    where,
+)
 from keyless.audit.model import SEVERITIES_DESCENDING, AuditFinding, Report, RepositoryReport, summarise
 from keyless.catalog import AWS_PAGE
 
@@ -94,6 +103,7 @@ def _repository(repo: RepositoryReport, style: _Style, out: list[str], with_summ
 
 def render_terminal(report: Report, colour: bool = False, compact: bool = False) -> str:
     """The full report; `compact` gives one line per finding and only the by-recommendation summary."""
+    report = printable_report(report)  # text from merged reports never acts on the terminal
     style = _Style(colour)
     out = [style(title(report), "bold")]
     overall = summarise(report.repositories)
