@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -91,7 +92,8 @@ def make_finding(
     """
     r = rule(slug)
     resource, path, message, evidence = str(resource), str(path), str(message), str(evidence)
-    account_id = None if account_id is None else str(account_id)
+    # Only a 12-digit account ID is an account ID (the report schema says so, and `merge` refuses others).
+    account_id = str(account_id) if account_id is not None and re.fullmatch(r"[0-9]{12}", str(account_id)) else None
     return AuditFinding(
         rule=r.slug, checkov_id=r.checkov_id, cfn_lint_id=r.cfn_lint_id, title=r.title,
         severity=(severity or r.severity).upper(), recommendation=r.recommendation.key,

@@ -13,14 +13,16 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-BAR_FORMAT = "{percentage:3.0f}% |{bar:24}| {n_fmt}/{total_fmt} units  {elapsed} elapsed, ETA {remaining}  {desc}"
+BAR_FORMAT = "{percentage:3.0f}% |{bar}| {n_fmt}/{total_fmt} units  {elapsed} elapsed, ETA {remaining}  {desc}"
+BAR_AND_COUNTS = 60  # columns the rest of the line needs (a bar of 10 at least); the label gets what is left
 LABEL_CHARS = 50
 
 
-def _printable(label: str) -> str:
-    """A path from the scanned tree, safe on a terminal: no escape sequences from crafted file names."""
+def _printable(label: str, limit: int) -> str:
+    """A path from the scanned tree, safe on a terminal (no escape sequences from crafted file names), its end
+    kept when it is too long."""
     text = "".join(c if c.isprintable() else "?" for c in label)
-    return text if len(text) <= LABEL_CHARS else "…" + text[-(LABEL_CHARS - 1):]
+    return text if len(text) <= limit else "…" + text[-(limit - 1):]
 
 
 def _size(stream: TextIO) -> tuple[int, int]:
@@ -45,10 +47,12 @@ class Progress:
         self.stream = stream or sys.stderr
         self.enabled = _is_terminal(self.stream) if enabled is None else enabled
         self._steps = 0
+        self._label_chars = LABEL_CHARS
         self._bar: tqdm | None = None
         self._total = total
         if self.enabled:
             columns, lines = _size(self.stream)
+            self._label_chars = max(min(LABEL_CHARS, columns - BAR_AND_COUNTS), 10)
             self._bar = tqdm(total=max(total, 1), file=self.stream, bar_format=BAR_FORMAT, leave=False,
                              ncols=columns, nrows=lines, mininterval=0.2, smoothing=0.1)
 
@@ -75,7 +79,7 @@ class Progress:
             return
         if self._steps > 1:
             self._bar.update(1)
-        self._bar.set_description_str(_printable(label), refresh=True)
+        self._bar.set_description_str(_printable(label, self._label_chars), refresh=True)
 
     def close(self) -> None:
         if self._bar is not None:
