@@ -24,7 +24,7 @@ import jsonschema
 import pytest
 
 from keyless.audit.formats import render
-from keyless.audit.model import AuditFinding, FileError, Report, RepositoryReport, schema
+from keyless.audit.model import AuditFinding, FileError, Report, RepositoryReport, make_finding, schema
 from keyless.audit.report import audit
 from keyless.cli import main
 
@@ -338,3 +338,13 @@ def test_text_from_a_merged_report_cannot_act_on_a_terminal_or_a_comment(
                     pipes = len(re.findall(r"(?<!\\)\|", line))
                     header = header or pipes
                     assert pipes == header, (fmt, line)
+
+
+@pytest.mark.parametrize(("decoded", "shown"), [("123456789012", "123456789012"), ("1042871084168", None),
+                                                ("12345678901", None), ("12345678901x", None), (None, None)])
+def test_only_a_twelve_digit_account_id_enters_a_report(decoded: str | None, shown: str | None) -> None:
+    """An audit must never write a report that its own merge refuses (the schema allows 12 digits only)."""
+    finding = make_finding("hardcoded-access-key-id", severity="CRITICAL", framework="terraform", repository="r",
+                           file="main.tf", line=3, resource="aws.default", path="access_key", message="m",
+                           evidence="AKIA…MPLE", account_id=decoded, documentation_example=False, secrets=["x"])
+    assert finding.account_id == shown
