@@ -25,6 +25,10 @@ def _printable(label: str, limit: int) -> str:
     return text if len(text) <= limit else "…" + text[-(limit - 1):]
 
 
+class _Bar(tqdm):
+    monitor_interval = 0  # no monitor thread: the audit forks worker processes while the bar runs
+
+
 def _size(stream: TextIO) -> tuple[int, int]:
     """The terminal's columns and lines; 80x24 where it reports none (a pseudo-terminal nobody sized says 0x0,
     and tqdm would then draw nothing)."""
@@ -48,12 +52,12 @@ class Progress:
         self.enabled = _is_terminal(self.stream) if enabled is None else enabled
         self._steps = 0
         self._label_chars = LABEL_CHARS
-        self._bar: tqdm | None = None
+        self._bar: _Bar | None = None
         self._total = total
         if self.enabled:
             columns, lines = _size(self.stream)
             self._label_chars = max(min(LABEL_CHARS, columns - BAR_AND_COUNTS), 10)
-            self._bar = tqdm(total=max(total, 1), file=self.stream, bar_format=BAR_FORMAT, leave=False,
+            self._bar = _Bar(total=max(total, 1), file=self.stream, bar_format=BAR_FORMAT, leave=False,
                              ncols=columns, nrows=lines, mininterval=0.2, smoothing=0.1)
 
     @property
