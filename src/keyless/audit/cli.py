@@ -26,7 +26,7 @@ FAIL_ON = ("any", "low", "medium", "high", "critical", "none")
 DEFAULTS: dict[str, Any] = {
     "format": "terminal", "output": None, "output_file": [], "exclude": [], "baseline": None,
     "write_baseline": None, "fail_on": "any", "soft_fail": False, "check": [], "skip_check": [], "jobs": None,
-    "no_progress": False,
+    "no_progress": False, "compact": False,
 }
 EPILOG = """\
 examples:
@@ -37,6 +37,7 @@ examples:
   keyless audit . --skip-check CKV_KEYLESS_6,launch-template-without-profile
   keyless audit . --write-baseline keyless-baseline.json      accept what is there today
   keyless audit . --baseline keyless-baseline.json            report only new findings
+  keyless audit . --format markdown-summary --output comment.md   a pull-request comment (under 65,536 characters)
   keyless audit merge team-a.json team-b.json --format html --output org.html
 
 config file: --config FILE, else .keyless.yaml in the working directory, else in the one audited
@@ -101,6 +102,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE",
                         help="options from this YAML file (default: .keyless.yaml here or in the audited folder)")
     parser.add_argument("--no-progress", action="store_true", default=None, help="never show the progress bar")
+    parser.add_argument("--compact", action="store_true", default=None,
+                        help="terminal format: one line per finding, without evidence and fix lines")
     parser.add_argument("--jobs", "-j", type=_positive, default=None, metavar="N",
                         help="processes scanning at once (default: the number of CPUs; 1 scans in this process)")
     parser.add_argument("--version", action=_Version, help="print the versions of keyless, checkov and cfn-lint")
@@ -218,6 +221,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if merging:
             report = merge(paths)
+            if not report.repositories:
+                for failure in report.failures:
+                    _error(failure)
+                return 2
             if settings.rules is not None:
                 select_rules(report, settings.rules)
         else:
@@ -240,7 +247,7 @@ def _run(args: argparse.Namespace) -> int:
         rendered = [(fmt, target, render(report, fmt)) for fmt, target in settings.targets]
         colour = (settings.format == "terminal" and not settings.output and sys.stdout.isatty()
                   and "NO_COLOR" not in os.environ)
-        main_text = render(report, settings.format, colour=colour)
+        main_text = render(report, settings.format, colour=colour, compact=settings.compact)
     except (OSError, ValueError, json.JSONDecodeError) as error:
         return _error(str(error))
     except Exception:  # an internal error: say so plainly, with the traceback for a bug report

@@ -46,6 +46,7 @@ OPTIONS = {
     "skip-check": Option(list),
     "jobs": Option(int),
     "no-progress": Option(bool),
+    "compact": Option(bool),
 }
 
 

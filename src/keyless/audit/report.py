@@ -6,7 +6,6 @@ mistakes in the command line are reported at once.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Collection, Sequence
 from dataclasses import replace
@@ -15,6 +14,7 @@ from importlib import metadata
 
 from keyless.audit.model import AuditFinding, FileError, Report, RepositoryReport
 from keyless.audit.progress import Progress
+from keyless.audit.validation import InvalidReport, load_report
 from keyless.catalog import RULES
 
 
@@ -65,9 +65,10 @@ def audit(paths: Sequence[str], excludes: Sequence[str] = (), progress: bool | N
         for path, name in zip(paths, repository_names(paths), strict=True):
             try:
                 repos.append(scan_repository(path, name, tuple(excludes), bar, jobs))
+                repos[-1].tool = tool_versions()
             except EngineFailure as error:  # engines may quote the code they choked on: mask any key in it
                 failures.append(mask_text(str(error)).strip().replace("\n", " "))
-                repos.append(RepositoryReport(name=name, path=path))
+                repos.append(RepositoryReport(name=name, path=path, tool=tool_versions()))
     finally:
         bar.close()
     if repos and all(not _audited(repo) for repo in repos) and not failures:
@@ -99,23 +100,23 @@ def select_rules(report: Report, rules: Collection[str]) -> None:
 
 
 def merge(files: Sequence[str]) -> Report:
-    """One report from several JSON reports; repositories keep their sections, names kept unique."""
-    repos = []
-    tools: dict[str, str] = {}
+    """One report from several JSON reports, each treated as untrusted input.
+
+    Every file is validated against the shipped schema (keyless.audit.validation). A file that fails is left
+    out and named in `failures`, as are the failures recorded in the reports themselves, so the merged
+    report says it is incomplete (with no repository left, there is nothing to write). Repositories keep
+    their sections (names made unique) and the tool versions that scanned them; the top-level `tool` is
+    the keyless that merged.
+    """
+    repos: list[RepositoryReport] = []
     failures: list[str] = []
     not_checked: set[str] = set()
     for file in files:
-        with open(file, encoding="utf-8") as handle:
-            data = json.load(handle)
-        if not isinstance(data, dict):
-            raise ValueError(f"{file}: not a keyless JSON report")
         try:
-            part = Report.from_dict(data)
-        except (KeyError, TypeError) as error:
-            raise ValueError(f"{file}: not a keyless JSON report ({error})") from error
-        except ValueError as error:
-            raise ValueError(f"{file}: {error}") from error
-        tools.update(part.tool)
+            part = load_report(file)
+        except InvalidReport as error:
+            failures.append(str(error))
+            continue
         repos.extend(part.repositories)
         failures.extend(f"{file}: {failure}" for failure in part.failures)  # a partial input stays partial
         not_checked.update(part.rules_not_checked)
@@ -129,7 +130,7 @@ def merge(files: Sequence[str]) -> Report:
             repo.errors = [FileError(name, e.file, e.reason) for e in repo.errors]
             repo.name = name
         seen.add(name)
-    return Report(repositories=repos, generated_at=_now(), tool=tools, failures=failures,
+    return Report(repositories=repos, generated_at=_now(), tool=tool_versions(), failures=failures,
                   rules_not_checked=[r.slug for r in RULES if r.slug in not_checked])
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from keyless.audit.formats.common import evidence_text, plural, rule_ids, scanned, title, verdict
+from keyless.audit.formats.common import evidence_text, plural, rule_ids, scanned, title, verdict, where
+from keyless.audit.formats.markdown_text import code_cell, text_cell
 from keyless.audit.formats.status import failure_lines, rules_note
 from keyless.audit.model import SEVERITIES_DESCENDING, Report, RepositoryReport, summarise
 from keyless.catalog import AWS_PAGE
 
 
 def cell(text: object) -> str:
-    """Table-safe text: pipes escaped, line breaks flattened, backticks kept out of code spans."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """Table-safe, inert text: one line, Markdown characters escaped (text may come from a merged report)."""
+    return text_cell(text)
 
 
 def _summary(summary: dict[str, Any], out: list[str], level: str) -> None:
@@ -44,7 +45,7 @@ def _summary(summary: dict[str, Any], out: list[str], level: str) -> None:
         out.append("| --- | ---: | --- |")
         for entry in summary["by_file"]:
             name = f"{entry['repository']}: {entry['file']}" if summary["repositories"] > 1 else entry["file"]
-            out.append(f"| `{cell(name)}` | {entry['count']} | {entry['worst_severity']} |")
+            out.append(f"| {code_cell(name)} | {entry['count']} | {entry['worst_severity']} |")
     out.append("")
 
 
@@ -55,14 +56,14 @@ def _repository(repo: RepositoryReport, out: list[str], level: str) -> None:
         out.append("| Severity | Rule | Location | Resource | Finding | Evidence | Fix |")
         out.append("| --- | --- | --- | --- | --- | --- | --- |")
         for f in repo.findings:
-            out.append(f"| {f.severity} | {f.rule} ({rule_ids(f)}) | `{cell(f.file)}:{f.line}` | `{cell(f.resource)}` "
+            out.append(f"| {f.severity} | {cell(f.rule)} ({cell(rule_ids(f))}) | {code_cell(where(f))} | {code_cell(f.resource)} "
                        f"| {cell(f.headline)} | {cell(evidence_text(f))} | {cell(f.fix)} |")
         out.append("")
     if repo.errors:
         out.append(f"{level} Files that could not be read or parsed")
         out.append("")
         for e in repo.errors:
-            out.append(f"- `{cell(e.file)}`: {cell(e.reason)}")
+            out.append(f"- {code_cell(e.file)}: {cell(e.reason)}")
         out.append("")
 
 
