@@ -18,7 +18,7 @@ from typing import Any
 
 from keyless.catalog import RECOMMENDATIONS, RULES, SEVERITIES, rule
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SEVERITY_ORDER = SEVERITIES  # LOW .. CRITICAL
 SEVERITIES_DESCENDING = tuple(reversed(SEVERITIES))
 
@@ -120,6 +120,8 @@ class RepositoryReport:
     findings: list[AuditFinding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     suppressed: int = 0  # findings hidden by a baseline
+    suppressed_inline: int = 0  # hidden by a skip written in the audited file (comment, Metadata)
+    suppressed_config: int = 0  # hidden by the repository's .checkov.yaml or .cfnlintrc
 
     def sort(self) -> None:
         self.findings.sort(key=lambda f: f.sort_key)
@@ -184,6 +186,8 @@ class Report:
                 findings=[AuditFinding.from_dict(f) for f in item.get("findings", [])],
                 errors=[FileError(name, e["file"], e["reason"]) for e in item.get("errors", [])],
                 suppressed=int(item.get("summary", {}).get("suppressed_by_baseline", 0)),
+                suppressed_inline=int(item.get("summary", {}).get("suppressed_by_inline", 0)),  # absent before 1.1
+                suppressed_config=int(item.get("summary", {}).get("suppressed_by_config", 0)),
             ))
         return cls(repositories=repos, generated_at=data.get("generated_at", ""), tool=dict(data.get("tool", {})),
                    baseline=data.get("baseline"))
@@ -216,6 +220,8 @@ def summarise(repositories: Iterable[RepositoryReport]) -> dict[str, Any]:
         "cloudformation_templates": sum(len(r.templates) for r in repos),
         "errors": sum(len(r.errors) for r in repos),
         "suppressed_by_baseline": sum(r.suppressed for r in repos),
+        "suppressed_by_inline": sum(r.suppressed_inline for r in repos),
+        "suppressed_by_config": sum(r.suppressed_config for r in repos),
         "by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES_DESCENDING},
         "by_recommendation": [
             {

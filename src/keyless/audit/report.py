@@ -9,6 +9,8 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from importlib import metadata
 
+from keyless.audit import suppressions
+from keyless.audit.discover import Exclusions
 from keyless.audit.model import AuditFinding, FileError, Report, RepositoryReport
 from keyless.audit.progress import Progress
 from keyless.audit.scan import EngineFailure, scan_repository
@@ -52,7 +54,10 @@ def audit(paths: Sequence[str], excludes: Sequence[str] = (), progress: bool | N
     try:
         for path, name in zip(paths, repository_names(paths), strict=True):
             try:
-                repos.append(scan_repository(path, name, tuple(excludes), bar, jobs))
+                repo = scan_repository(path, name, tuple(excludes), bar, jobs)
+                root = os.path.abspath(path)
+                suppressions.apply(repo, root, Exclusions(root, tuple(excludes)).excluded)
+                repos.append(repo)
             except EngineFailure as error:
                 failures.append(str(error))
                 repos.append(RepositoryReport(name=name, path=path, errors=[FileError(name, ".", str(error))]))
