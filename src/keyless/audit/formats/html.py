@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from keyless.audit.formats.common import key_note, plural, rule_ids, scanned, title, verdict
+from keyless.audit.formats.common import key_note, plural, rule_ids, scanned, suppressed, title, verdict
 from keyless.audit.formats.html_assets import CSS, JS
 from keyless.audit.model import SEVERITIES_DESCENDING, Report, RepositoryReport, severity_rank, summarise
 from keyless.catalog import AWS_PAGE, RECOMMENDATIONS
@@ -84,7 +84,7 @@ def _summary_tables(summary: dict[str, Any], many: bool) -> str:
 def _counts_line(summary: dict[str, Any]) -> str:
     sev = ", ".join(f'<span class="sev sev-{s}">{s} {summary["by_severity"][s]}</span>'
                     for s in SEVERITIES_DESCENDING if summary["by_severity"][s])
-    extra = (f", {summary['suppressed_by_baseline']} in the baseline" if summary["suppressed_by_baseline"] else "")
+    extra = f", {escape(suppressed(summary))}" if suppressed(summary) else ""
     return (f"<p><strong>{verdict(summary['total'])}</strong>{' (' + sev + ')' if sev else ''} in "
             f"{escape(scanned(summary))}; {plural(summary['errors'], 'file')} could not be read or parsed{extra}.</p>")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from keyless.audit.formats.common import evidence_text, plural, rule_ids, scanned, title, verdict, where
+from keyless.audit.formats.common import evidence_text, plural, rule_ids, scanned, suppressed, title, verdict, where
 from keyless.audit.model import SEVERITIES_DESCENDING, AuditFinding, Report, RepositoryReport, summarise
 from keyless.catalog import AWS_PAGE
 
@@ -28,7 +28,7 @@ def _severity_counts(counts: dict[str, int], style: _Style) -> str:
 def _summary(summary: dict[str, Any], style: _Style, out: list[str], by_file: bool = True) -> None:
     out.append(f"  {verdict(summary['total'])}: {_severity_counts(summary['by_severity'], style)}"
                f"  ({scanned(summary)}; {plural(summary['errors'], 'unreadable file')}"
-               + (f", {summary['suppressed_by_baseline']} in baseline" if summary["suppressed_by_baseline"] else "")
+               + (f", {suppressed(summary)}" if suppressed(summary) else "")
                + ")")
     out.append("")
     out.append(style("  By recommendation", "bold") + style(f"  ({AWS_PAGE})", "dim"))
