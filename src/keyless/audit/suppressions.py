@@ -211,20 +211,24 @@ def _nested(value: Any, *keys: str) -> Any:
 
 def suppressed_by(finding: AuditFinding, checkov: CheckovConfig | None, cfn_lint: CfnLintConfig | None,
                   template: TemplateSuppressions | None) -> str | None:
-    """INLINE or CONFIG when an engine would not report the finding, else None (inline wins a tie)."""
-    reasons = []
-    if finding.framework == "cloudformation" and template is not None:
-        if finding.checkov_id in template.checkov_skips.get(finding.resource, ()):
-            reasons.append(INLINE)
-        if finding.cfn_lint_id and cfn_lint is not None:
-            reasons.append(_cfn_lint_reason(finding, finding.cfn_lint_id, cfn_lint, template))
-    if checkov is not None and not checkov.runs(finding):
-        reasons.append(CONFIG)
+    """INLINE or CONFIG when either engine would not report the finding, else None (inline wins a tie)."""
+    reasons = {checkov_suppresses(finding, checkov, template), cfn_lint_suppresses(finding, cfn_lint, template)}
     return INLINE if INLINE in reasons else CONFIG if CONFIG in reasons else None
 
 
-def _cfn_lint_reason(finding: AuditFinding, rule_id: str, config: CfnLintConfig,
-                     template: TemplateSuppressions) -> str | None:
+def checkov_suppresses(finding: AuditFinding, config: CheckovConfig | None,
+                       template: TemplateSuppressions | None) -> str | None:
+    if template is not None and finding.framework == "cloudformation" \
+            and finding.checkov_id in template.checkov_skips.get(finding.resource, ()):
+        return INLINE
+    return CONFIG if config is not None and not config.runs(finding) else None
+
+
+def cfn_lint_suppresses(finding: AuditFinding, config: CfnLintConfig | None,
+                        template: TemplateSuppressions | None) -> str | None:
+    rule_id = finding.cfn_lint_id
+    if finding.framework != "cloudformation" or not rule_id or config is None or template is None:
+        return None
     if not config.rule_enabled(rule_id, template.template):
         return INLINE if any(rule_id.startswith(i) for i in template.template_ignores if i) else CONFIG
     section, _, rest = finding.path.partition(".")
@@ -310,8 +314,7 @@ def _skips_in_file(path: str) -> int:
         return 0
     comments: list[tuple[int, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.lstrip()
-        match = re.search(COMMENT_REGEX, line) if stripped.startswith(("#", "//", "/*")) else None
+        match = re.search(COMMENT_REGEX, line)  # anywhere on the line, as checkov looks for it
         if match and match.group(2):
             comments += [(number, i.strip()) for i in match.group(2).split(",") if i.strip() in KEYLESS_CHECKOV_IDS]
     if not comments:
@@ -349,5 +352,8 @@ def _runs_on(check_id: str, kind: str, type_: str) -> bool:
 
 
 def _first_line(error: BaseException) -> str:
+    mark, problem = getattr(error, "problem_mark", None), getattr(error, "problem", None)
+    if mark is not None and problem:  # a YAML error: what, and where
+        return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
