@@ -55,6 +55,12 @@ def repo(tmp_path: Path) -> Path:
     return copy
 
 
+@pytest.fixture(scope="module")
+def fixture_findings() -> list[AuditFinding]:
+    """Every finding of the fixture repository before suppressions (one scan for the decision tests)."""
+    return scan_repository(str(FIXTURE), "r").findings
+
+
 def _env(repo: Path) -> dict[str, str]:
     return {**os.environ, "HOME": str(repo.parent / "home"), "LOG_LEVEL": "ERROR"}
 
@@ -224,12 +230,13 @@ def _cfn_lint_enabled(rc: str, template: Path, tmp_path: Path) -> set[tuple[str,
 ])
 @pytest.mark.parametrize("template", ["cloudformation/instances.yaml", "cloudformation/template-wide.yaml",
                                       "sam/functions.yaml"])
-def test_cfn_lint_config_decides_like_cfn_lint(rc: str, template: str, tmp_path: Path) -> None:
+def test_cfn_lint_config_decides_like_cfn_lint(rc: str, template: str, tmp_path: Path,
+                                               fixture_findings: list[AuditFinding]) -> None:
     path = FIXTURE / template
     reported = _cfn_lint_enabled(rc, path, tmp_path)
     config = read_cfn_lint_config(str(tmp_path))
     suppressions = read_template_suppressions(str(path))
-    findings = [f for f in scan_repository(str(FIXTURE), "r").findings if f.file == template]
+    findings = [f for f in fixture_findings if f.file == template]
     assert findings
     kept = {(f.cfn_lint_id, f.path) for f in findings if cfn_lint_suppresses(f, config, suppressions) is None}
     assert kept == reported
