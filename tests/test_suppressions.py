@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -327,3 +328,35 @@ def test_merge_keeps_counts_and_reads_reports_without_them(repo: Path, tmp_path:
     first = report.repositories[0]
     assert counts == [(first.suppressed_inline, first.suppressed_config), (0, 0)]
     assert merged["summary"]["suppressed_by_inline"] == first.suppressed_inline > 0
+
+
+# --- the rule pages' "How to suppress" examples --------------------------------------------------
+
+FENCE = re.compile(r"^```(?P<lang>hcl|yaml) suppressed\n(?P<body>.*?)^```$", re.M | re.S)
+
+
+def test_every_documented_suppression_hides_its_finding_in_the_audit(tmp_path: Path) -> None:
+    """Each rule page's `suppressed` example: the engines skip it (test_docs), and so does the audit."""
+    terraform = tmp_path / "terraform"
+    repos: list[tuple[str, Path]] = []
+    for r in RULES:
+        page = (ROOT / "docs/rules" / f"{r.slug}.md").read_text(encoding="utf-8")
+        for i, m in enumerate(FENCE.finditer(page)):
+            if m["lang"] == "hcl":
+                (terraform / f"{r.slug}-{i}").mkdir(parents=True)
+                (terraform / f"{r.slug}-{i}" / "main.tf").write_text(m["body"], encoding="utf-8")
+            else:
+                repo = tmp_path / f"{r.slug}-{i}"
+                repo.mkdir()
+                (repo / "template.yaml").write_text(m["body"], encoding="utf-8")
+                repos.append((r.slug, repo))
+    assert terraform.is_dir() and repos
+    report, failures = audit([str(terraform), *(str(p) for _, p in repos)], progress=False, jobs=1)
+    assert failures == []
+    tf, *cfn = report.repositories
+    for finding in tf.findings:
+        assert not finding.file.startswith(f"{finding.rule}-"), f"{finding.file}: {finding.rule} not suppressed"
+    assert tf.suppressed_inline >= len(RULES)
+    for (slug, _), repo in zip(repos, cfn, strict=True):
+        assert [f for f in repo.findings if f.rule == slug] == [], repo.name
+        assert repo.suppressed_inline >= 1, repo.name
