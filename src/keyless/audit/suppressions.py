@@ -169,6 +169,12 @@ class TemplateSuppressions:
 
 
 def read_template_suppressions(path: str) -> TemplateSuppressions:
+    """A template's skips; a template that never names either engine is not parsed again."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    skips = _checkov_skips(path) if any(word in data for word in (b"checkov", b"bridgecrew", b"cortex:skip")) else {}
+    if b"cfn-lint" not in data:
+        return TemplateSuppressions({}, skips, {})
     template = load_cloudformation(path, positions=False)
     template = template if isinstance(template, dict) else {}
     resources = template.get("Resources")
@@ -177,7 +183,7 @@ def read_template_suppressions(path: str) -> TemplateSuppressions:
         listed = _nested(resource, "Metadata", "cfn-lint", "config", "ignore_checks")
         if isinstance(listed, list) and listed:
             ignores[str(name)] = frozenset(str(i) for i in listed)
-    return TemplateSuppressions(template, _checkov_skips(path), ignores)
+    return TemplateSuppressions(template, skips, ignores)
 
 
 def _checkov_skips(path: str) -> dict[str, frozenset[str]]:
@@ -306,11 +312,12 @@ def _skips_in_file(path: str) -> int:
     from checkov.common.comment.enum import COMMENT_REGEX
 
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if b"skip=" not in data:  # most files: no decoding, no parsing
+            return 0
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError):
-        return 0
-    if "skip=" not in text:
         return 0
     comments: list[tuple[int, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
