@@ -360,3 +360,12 @@ def test_every_documented_suppression_hides_its_finding_in_the_audit(tmp_path: P
     for (slug, _), repo in zip(repos, cfn, strict=True):
         assert [f for f in repo.findings if f.rule == slug] == [], repo.name
         assert repo.suppressed_inline >= 1, repo.name
+
+
+def test_odd_metadata_is_no_suppression_and_no_crash(tmp_path: Path) -> None:
+    (tmp_path / "odd.yaml").write_text(
+        "Metadata: [cfn-lint]\nResources:\n  Key:\n    Type: AWS::IAM::AccessKey\n"
+        "    Metadata:\n      checkov: {skip: [CKV_KEYLESS_1]}\n      cfn-lint: {config: {ignore_checks: WK001}}\n"
+        "    Properties: {UserName: ci}\n", encoding="utf-8")
+    report, failures = audit([str(tmp_path)], progress=False, jobs=1)
+    assert failures == [] and [f.rule for f in report.findings] == ["iam-access-key"]

@@ -132,7 +132,10 @@ class CfnLintConfig:
     def rule_enabled(self, rule_id: str, template: Any) -> bool:
         from keyless.engines import cfn_lint_rules
 
-        self._config.set_template_args(template if isinstance(template, dict) else {})
+        try:
+            self._config.set_template_args(template if isinstance(template, dict) else {})
+        except (AttributeError, TypeError):  # `Metadata` that is not a mapping: cfn-lint has no template config
+            self._config.set_template_args({})
         return bool(cfn_lint_rules(False).is_rule_enabled(rule_id, self._config))
 
     def mandatory(self, rule_id: str) -> bool:
