@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -247,7 +247,7 @@ def cfn_lint_suppresses(finding: AuditFinding, config: CfnLintConfig | None,
     return None
 
 
-def apply(repo: RepositoryReport, root: str, excluded: Any = None) -> None:
+def apply(repo: RepositoryReport, root: str, excluded: Callable[[str], bool] | None = None) -> None:
     """Drop the findings an engine would not report and count them (a broken config file is listed, not used)."""
     checkov: CheckovConfig | None = None
     cfn_lint: CfnLintConfig | None = None
@@ -290,7 +290,8 @@ def _template_or_none(path: str) -> TemplateSuppressions | None:
 # --- Terraform inline skips --------------------------------------------------------------------
 
 
-def terraform_inline_skips(root: str, terraform_roots: Iterable[str], excluded: Any = None) -> int:
+def terraform_inline_skips(root: str, terraform_roots: Iterable[str],
+                           excluded: Callable[[str], bool] | None = None) -> int:
     """How many keyless checks checkov skipped for a `# checkov:skip=` comment (one per check and block).
 
     checkov honours these comments while the audit runs it and never evaluates the skipped check,
