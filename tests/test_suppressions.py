@@ -190,6 +190,10 @@ def test_reading_checkov_config(tmp_path: Path) -> None:
     (tmp_path / ".checkov.yml").write_text("skip-check: CKV_KEYLESS_6,CKV_KEYLESS_7\n", encoding="utf-8")
     assert read_checkov_config(str(tmp_path)) == CheckovConfig(".checkov.yml", (), ("CKV_KEYLESS_6", "CKV_KEYLESS_7"))
     (tmp_path / ".checkov.yaml").write_text("check: [CKV_KEYLESS_*]\nskip-check:\n  - CKV_KEYLESS_1\n", encoding="utf-8")
+    # Both files are read option by option, .checkov.yml winning (checked against checkov by hand).
+    assert read_checkov_config(str(tmp_path)) == CheckovConfig(".checkov.yaml and .checkov.yml", ("CKV_KEYLESS_*",),
+                                                               ("CKV_KEYLESS_6", "CKV_KEYLESS_7"))
+    (tmp_path / ".checkov.yml").unlink()
     assert read_checkov_config(str(tmp_path)) == CheckovConfig(".checkov.yaml", ("CKV_KEYLESS_*",), ("CKV_KEYLESS_1",))
     (tmp_path / ".checkov.yaml").write_text("check: [CKV_KEYLESS_*\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"^\.checkov\.yaml: cannot be read"):

@@ -11,7 +11,7 @@ the engine's code or its exact rule, never a re-implementation of its own:
 - checkov, Terraform: `# checkov:skip=` comments inside a block are honoured by checkov itself
   while the audit runs it; checkov does not evaluate a skipped check, so the audit counts the
   skipped checks (one per check and block) rather than the findings they would have had.
-- checkov, `.checkov.yaml` (or `.checkov.yml`) in the repository root: `check` and `skip-check`,
+- checkov, `.checkov.yaml` and `.checkov.yml` in the repository root: `check` and `skip-check`,
   decided by checkov's own `RunnerFilter` (wildcards, severities against the rule's severity,
   `ID:regex` path patterns), for Terraform and CloudFormation findings.
 - cfn-lint: `.cfnlintrc` (`.yaml`, `.yml`) in the repository root and the template's own
@@ -84,7 +84,12 @@ def _runner_filter(checks: tuple[str, ...], skip_checks: tuple[str, ...]) -> Any
 
 
 def read_checkov_config(root: str) -> CheckovConfig | None:
-    """The repository's checkov configuration file (`.checkov.yaml` first), or None."""
+    """The repository's checkov configuration, or None.
+
+    checkov reads `.checkov.yaml` and `.checkov.yml` both, option by option, `.checkov.yml` winning.
+    """
+    options: dict[str, Any] = {}
+    names = []
     for name in CHECKOV_CONFIG_FILES:
         path = os.path.join(root, name)
         if not os.path.isfile(path):
@@ -98,9 +103,13 @@ def read_checkov_config(root: str) -> CheckovConfig | None:
             data = {}
         if not isinstance(data, Mapping):
             raise ConfigError(name, "not a mapping of checkov options")
-        return CheckovConfig(name, _id_list(data.get("check"), name, "check"),
-                             _id_list(data.get("skip-check", data.get("skip_check")), name, "skip-check"))
-    return None
+        options.update({str(k).replace("_", "-"): v for k, v in data.items()})
+        names.append(name)
+    if not names:
+        return None
+    file = " and ".join(names)
+    return CheckovConfig(file, _id_list(options.get("check"), file, "check"),
+                         _id_list(options.get("skip-check"), file, "skip-check"))
 
 
 def _id_list(value: Any, file: str, key: str) -> tuple[str, ...]:
