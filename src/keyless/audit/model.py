@@ -19,7 +19,7 @@ from typing import Any
 
 from keyless.catalog import RECOMMENDATIONS, RULES, SEVERITIES, rule
 
-SCHEMA_VERSION = "1.1"  # 1.1 added each repository's `tool` and the report's `failures`
+SCHEMA_VERSION = "1.1"  # 1.1 added each repository's `tool`, `complete`, `failures`, `rules_not_checked`, suppression counts
 SEVERITY_ORDER = SEVERITIES  # LOW .. CRITICAL
 SEVERITIES_DESCENDING = tuple(reversed(SEVERITIES))
 
@@ -124,6 +124,8 @@ class RepositoryReport:
     suppressed: int = 0  # findings hidden by a baseline
     # The versions that scanned this repository: a merged report's repositories were scanned by different CI jobs.
     tool: dict[str, str] = field(default_factory=dict)
+    suppressed_inline: int = 0  # hidden by a skip written in the audited file (comment, Metadata)
+    suppressed_config: int = 0  # hidden by the repository's .checkov.yaml or .cfnlintrc
 
     def sort(self) -> None:
         self.findings.sort(key=lambda f: f.sort_key)
@@ -204,6 +206,8 @@ class Report:
                 errors=[FileError(name, e["file"], e["reason"]) for e in item.get("errors", [])],
                 suppressed=int(item.get("summary", {}).get("suppressed_by_baseline", 0)),
                 tool=dict(item.get("tool") or data.get("tool") or {}),
+                suppressed_inline=int(item.get("summary", {}).get("suppressed_by_inline", 0)),  # absent before 1.1
+                suppressed_config=int(item.get("summary", {}).get("suppressed_by_config", 0)),
             ))
         failures = [str(f) for f in data.get("failures", [])]
         if data.get("complete") is False and not failures:  # never written so, but never read as complete
@@ -240,6 +244,8 @@ def summarise(repositories: Iterable[RepositoryReport]) -> dict[str, Any]:
         "cloudformation_templates": sum(len(r.templates) for r in repos),
         "errors": sum(len(r.errors) for r in repos),
         "suppressed_by_baseline": sum(r.suppressed for r in repos),
+        "suppressed_by_inline": sum(r.suppressed_inline for r in repos),
+        "suppressed_by_config": sum(r.suppressed_config for r in repos),
         "by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES_DESCENDING},
         "by_recommendation": [
             {

@@ -12,6 +12,8 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from importlib import metadata
 
+from keyless.audit import suppressions
+from keyless.audit.discover import Exclusions
 from keyless.audit.model import AuditFinding, FileError, Report, RepositoryReport
 from keyless.audit.progress import Progress
 from keyless.audit.validation import InvalidReport, load_report
@@ -64,8 +66,11 @@ def audit(paths: Sequence[str], excludes: Sequence[str] = (), progress: bool | N
     try:
         for path, name in zip(paths, repository_names(paths), strict=True):
             try:
-                repos.append(scan_repository(path, name, tuple(excludes), bar, jobs))
-                repos[-1].tool = tool_versions()
+                repo = scan_repository(path, name, tuple(excludes), bar, jobs)
+                root = os.path.abspath(path)
+                suppressions.apply(repo, root, Exclusions(root, tuple(excludes)).excluded)
+                repo.tool = tool_versions()
+                repos.append(repo)
             except EngineFailure as error:  # engines may quote the code they choked on: mask any key in it
                 failures.append(mask_text(str(error)).strip().replace("\n", " "))
                 repos.append(RepositoryReport(name=name, path=path, tool=tool_versions()))

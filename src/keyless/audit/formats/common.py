@@ -42,6 +42,15 @@ def verdict(count: int) -> str:
     return "clean" if count == 0 else f"{count} finding{'s' if count != 1 else ''}"
 
 
+def suppressed(summary: dict[str, Any]) -> str:
+    """'3 suppressed (1 in the baseline, 2 by skips in the code)', or '' when nothing was suppressed."""
+    parts = [(summary.get("suppressed_by_baseline", 0), "in the baseline"),
+             (summary.get("suppressed_by_inline", 0), "by skips in the code"),
+             (summary.get("suppressed_by_config", 0), "by .checkov.yaml or .cfnlintrc")]
+    total = sum(count for count, _ in parts)
+    return f"{total} suppressed ({', '.join(f'{n} {how}' for n, how in parts if n)})" if total else ""
+
+
 def plural(count: int, word: str, words: str | None = None) -> str:
     return f"{count} {word if count == 1 else (words or word + 's')}"
 

@@ -19,7 +19,17 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from keyless.audit.formats.common import key_note, plural, rank_repositories, rule_ids, scanned, title, verdict, worst_first
+from keyless.audit.formats.common import (
+    key_note,
+    plural,
+    rank_repositories,
+    rule_ids,
+    scanned,
+    suppressed,
+    title,
+    verdict,
+    worst_first,
+)
 from keyless.audit.model import SEVERITIES_DESCENDING, AuditFinding, Report, RepositoryReport, severity_rank, summarise
 from keyless.catalog import AWS_PAGE, RECOMMENDATIONS
 
@@ -124,5 +134,5 @@ def render_html(report: Report) -> str:
         tool=_top_tool(report), aws_page=AWS_PAGE, summary=summary, many=many, chart=chart(summary),
         ranking=ranking(report) if many else [], severities=SEVERITIES_DESCENDING, recommendations=RECOMMENDATIONS,
         repositories=[_repository_view(r, i, many) for i, r in enumerate(report.repositories)],
-        verdict=verdict, plural=plural, scanned=scanned, css=_asset("report.css"), js=_asset("report.js"),
+        verdict=verdict, plural=plural, scanned=scanned, suppressed=suppressed, css=_asset("report.css"), js=_asset("report.js"),
     ) + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from keyless.audit.formats.common import evidence_text, plural, rule_ids, scanned, title, verdict, where
+from keyless.audit.formats.common import evidence_text, plural, rule_ids, scanned, suppressed, title, verdict, where
 from keyless.audit.formats.markdown_text import code_cell, text_cell
 from keyless.audit.formats.status import failure_lines, rules_note
 from keyless.audit.model import SEVERITIES_DESCENDING, Report, RepositoryReport, summarise
@@ -20,8 +20,7 @@ def _summary(summary: dict[str, Any], out: list[str], level: str) -> None:
     severities = ", ".join(f"{s} {summary['by_severity'][s]}" for s in SEVERITIES_DESCENDING if summary["by_severity"][s])
     out.append(f"**{verdict(summary['total'])}**" + (f" ({severities})" if severities else "")
                + f" in {scanned(summary)}; {plural(summary['errors'], 'file')} could not be read or parsed"
-               + (f"; {summary['suppressed_by_baseline']} findings are in the baseline"
-                  if summary["suppressed_by_baseline"] else "") + ".")
+               + (f"; {suppressed(summary)}" if suppressed(summary) else "") + ".")
     out.append("")
     out.append(f"{level} By recommendation ([AWS guidance]({AWS_PAGE}))")
     out.append("")

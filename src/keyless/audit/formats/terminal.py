@@ -10,6 +10,7 @@ from keyless.audit.formats.common import (
     printable_report,
     rule_ids,
     scanned,
+    suppressed,
     title,
     verdict,
     where,
@@ -46,7 +47,7 @@ def _summary(summary: dict[str, Any], style: _Style, out: list[str], by_file: bo
              compact: bool = False) -> None:
     out.append(f"  {_verdict(summary, style)}"
                f"  ({scanned(summary)}; {plural(summary['errors'], 'unreadable file')}"
-               + (f", {summary['suppressed_by_baseline']} in baseline" if summary["suppressed_by_baseline"] else "")
+               + (f", {suppressed(summary)}" if suppressed(summary) else "")
                + ")")
     out.append("")
     out.append(style("  By recommendation", "bold") + style(f"  ({AWS_PAGE})", "dim"))
