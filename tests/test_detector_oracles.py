@@ -188,6 +188,7 @@ texts = st.one_of(scripts, scripts, base64_scripts)
 @example("aws configure set default.aws_session_token $(cat t)")
 @example("éAWS_SESSION_TOKEN=`x`_aws_session_token=1")
 @example("\\\\nAWS_ACCESS_KEY_ID=1")
+@example("MY_AWS_ACCESS_KEY_ID=1 x_aws_access_key_id=2")
 def test_credential_assignments_are_those_of_the_old_pattern(text: str) -> None:
     assert [tuple(a) for a in iter_assignments(text)] == old_assignments(text)
 
@@ -225,6 +226,7 @@ def test_standalone_secrets_are_those_of_the_old_pattern(text: str) -> None:
 @given(texts, st.sampled_from(["", "UserData", "aws_secret_access_key", "aws_session_token", "token", "BUCKET"]))
 @example(f"export AWS_SECRET_ACCESS_KEY={SECRET}\nAKIAIOSFODNN7EXAMPLE {SECRET}", "")
 @example(f"  '{SECRET}'  ", "aws_secret_access_key")
+@example(f"secret_key={TOKEN} (not a token)", "")
 def test_secrets_are_those_of_the_old_function(text: str, name: str) -> None:
     assert find_secrets(text, name) == old_find_secrets(text, name)
 
@@ -234,6 +236,7 @@ def test_secrets_are_those_of_the_old_function(text: str, name: str) -> None:
 @example("QUtJQUlPU0ZPRE5ON0VYQU1QTEU=\n")
 @example("QUtJQUlPU0ZPRE5ON0VYQU1QTEU===")
 @example("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+@example("A" * 17 + "===")
 @example("QUtJQUlPU0ZPRE5O\u00a0N0VYQU1QTEU=")
 def test_base64_decoding_is_that_of_the_old_function(text: str) -> None:
     assert decode_base64_text(text) == old_decode_base64_text(text)
@@ -254,6 +257,8 @@ def test_printable_is_that_of_the_old_function(data: bytes) -> None:
                  st.text(max_size=41)))
 @example("0" * 40)
 @example("A" * 39 + "a")
+@example("a" * 40)
+@example("A1/+" * 10)
 def test_secret_key_shape_is_that_of_the_old_function(value: str) -> None:
     assert looks_like_secret_key(value) == old_looks_like_secret_key(value)
 
