@@ -88,7 +88,8 @@ def interleaved(pairs: dict[str, list[str]], runs: int, tree_memory: bool = Fals
             peaks[name].append(rss)
     results: dict[str, dict[str, float]] = {
         name: {"median_s": statistics.median(times[name]), "min_s": min(times[name]), "max_s": max(times[name]),
-               "median_cpu_s": statistics.median(cpu[name]), "largest_process_mb": max(peaks[name]) / 1024,
+               "median_cpu_s": statistics.median(cpu[name]), "min_cpu_s": min(cpu[name]), "max_cpu_s": max(cpu[name]),
+               "largest_process_mb": max(peaks[name]) / 1024,
                "runs": runs}
         for name in pairs
     }
