@@ -227,6 +227,7 @@ def test_standalone_secrets_are_those_of_the_old_pattern(text: str) -> None:
 @example(f"export AWS_SECRET_ACCESS_KEY={SECRET}\nAKIAIOSFODNN7EXAMPLE {SECRET}", "")
 @example(f"  '{SECRET}'  ", "aws_secret_access_key")
 @example(f"secret_key={TOKEN} (not a token)", "")
+@example(f"xAKIAIOSFODNN7EXAMPLE {SECRET}", "")
 def test_secrets_are_those_of_the_old_function(text: str, name: str) -> None:
     assert find_secrets(text, name) == old_find_secrets(text, name)
 

@@ -131,19 +131,16 @@ class KeyMaterial:
 def find_key_ids(text: str) -> list[str]:
     if not any(prefix in text for prefix in CREDENTIAL_PREFIXES):  # substring scans are far faster than the regex
         return []
-    return [m.group(0) for m in _KEY_ID_FAST.finditer(text) if _starts_key_id(text, m.start())]
-
-
-def _starts_key_id(text: str, start: int) -> bool:
-    """KEY_ID's look-behind: no ASCII letter or digit before."""
-    return start == 0 or not text[start - 1].isalnum() or not text[start - 1].isascii()
+    return [m.group(0) for m in _KEY_ID_FAST.finditer(text) if m.start() == 0 or not text[m.start() - 1].isalnum()
+            or not text[m.start() - 1].isascii()]
 
 
 def _contains_key_id(text: str) -> bool:
     """bool(find_key_ids(text)), stopping at the first."""
     if not any(prefix in text for prefix in CREDENTIAL_PREFIXES):
         return False
-    return any(_starts_key_id(text, m.start()) for m in _KEY_ID_FAST.finditer(text))
+    return any(m.start() == 0 or not text[m.start() - 1].isalnum() or not text[m.start() - 1].isascii()
+               for m in _KEY_ID_FAST.finditer(text))
 
 
 def find_secrets(text: str, name: str = "") -> list[KeyMaterial]:

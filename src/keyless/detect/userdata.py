@@ -19,7 +19,7 @@ _VALUE = r"[\"']?(?P<value>[^\s\"';&|]*)"
 # `\n`, `\r` or `\t` escape (printf, echo -e). Each pattern starts with its literal and checks what
 # precedes it with a look-behind placed after the literal: the regex engine then skips ahead to the
 # literal instead of trying the pattern at every position (a pattern that opens with a look-behind is
-# tried everywhere, 10-50x slower). tests/test_properties.py keeps the single pattern these replace and
+# tried everywhere, 10-50x slower). tests/test_detector_oracles.py keeps the single pattern these replace and
 # proves they match the same spans.
 _NAME_START = r"(?:(?<![A-Za-z0-9_]{literal})|(?<=\\[nrt]{literal}))"
 # `aws configure set` (no boundary needed) and credentials-file lines; the CLI form is tried first.
@@ -78,7 +78,7 @@ _FORMS = {
 
 def _matches(text: str) -> Iterator[re.Match[str]]:
     """Matches of both patterns left to right, none overlapping the one before: what one regex holding
-    both would give (the regex this replaced, kept in tests/test_properties.py).
+    both would give (the regex this replaced, kept in tests/test_detector_oracles.py).
 
     Each pattern's next match is kept until the scan passes its start, so each reads the text once.
     """
