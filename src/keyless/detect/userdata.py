@@ -102,8 +102,9 @@ def _matches(text: str) -> Iterator[re.Match[str]]:
 def iter_assignments(text: str) -> Iterator[Assignment]:
     """Every credential assignment in a script, left to right, whatever its value."""
     for match in _matches(text):
-        name, prefix, how = _FORMS[match.lastgroup or ""]
-        yield Assignment(*match.span(), prefix + match[name], how, match[match.lastgroup])
+        value_group = match.lastgroup or ""
+        name, prefix, how = _FORMS[value_group]
+        yield Assignment(*match.span(), prefix + match[name], how, match[value_group])
 
 
 def find_credential_writes(text: str) -> list[CredentialWrite]:
@@ -112,13 +113,8 @@ def find_credential_writes(text: str) -> list[CredentialWrite]:
     decoded = decode_base64_text(text)
     if decoded is not None:
         texts.append(decoded)
-    found: list[CredentialWrite] = []
-    for candidate in texts:
-        for match in _matches(candidate):
-            name, prefix, how = _FORMS[match.lastgroup or ""]
-            if _is_literal(match[match.lastgroup]):
-                found.append(CredentialWrite(prefix + match[name], how))
-    return found
+    return [CredentialWrite(a.variable, a.how) for candidate in texts for a in iter_assignments(candidate)
+            if _is_literal(a.value)]
 
 
 def decoded_texts(text: str) -> list[str]:
