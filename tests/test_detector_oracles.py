@@ -28,6 +28,7 @@ from keyless.detect.material import (
     SECRET_CANDIDATE,
     KeyMaterial,
     decode_base64_text,
+    find_key_ids,
     find_secrets,
     looks_like_secret_key,
     named_values,
@@ -211,6 +212,15 @@ def test_credential_names_in_text_match_the_old_patterns(text: str) -> None:
         expected = [(m["name"], m["value"], m.span()) for m in old.finditer(text)]
         assert [(m["name"], m["value"], m.span()) for m in new.finditer(text)] == expected
         assert list(named_values(text, text.lower(), new, lowered)) == [(n, v) for n, v, _ in expected]
+
+
+@MANY
+@given(texts)
+@example("xAKIAIOSFODNN7EXAMPLE AKIAIOSFODNN7EXAMPLE1 éASIAY34FZKBOKMUTVV7A_ABIAIOSFODNN7EXAMPLEexport")
+@example("AAKIAIOSFODNN7EXAMPLE")
+def test_key_ids_are_those_of_the_look_behind_pattern(text: str) -> None:
+    assert find_key_ids(text) == [m.group(0) for m in KEY_ID.finditer(text)]
+    assert material._contains_key_id(text) == (KEY_ID.search(text) is not None)
 
 
 @MANY
