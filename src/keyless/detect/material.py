@@ -156,11 +156,12 @@ def find_secrets(text: str, name: str = "") -> list[KeyMaterial]:
     attribute or key name, or an assignment inside the text) or an access key ID beside it.
     """
     found: dict[str, KeyMaterial] = {}  # by value, the first kind found; a value already found is not judged again
-    stripped = text.strip().strip("\"'")
-    if name and is_secret_name(name) and looks_like_secret_key(stripped):
-        found[stripped] = KeyMaterial("secret-access-key", stripped)
-    elif name and is_token_name(name) and SESSION_TOKEN_VALUE.fullmatch(stripped):
-        found[stripped] = KeyMaterial("session-token", stripped)
+    if name and (is_secret_name(name) or is_token_name(name)):  # stripping copies the text: only when needed
+        stripped = text.strip().strip("\"'")
+        if is_secret_name(name) and looks_like_secret_key(stripped):
+            found[stripped] = KeyMaterial("secret-access-key", stripped)
+        elif is_token_name(name) and SESSION_TOKEN_VALUE.fullmatch(stripped):
+            found[stripped] = KeyMaterial("session-token", stripped)
     if len(text) < 40:
         return list(found.values())
     lower = text.lower()
