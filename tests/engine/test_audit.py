@@ -73,8 +73,13 @@ def test_terraform_findings_equal_checkov(tree: Path, audits: dict[Path, dict[st
     reference: dict[tuple[str, str, str], int] = {}
     for report in run_checkov(str(tree), frameworks=["terraform"]):
         for record in report.failed_checks:
-            key = (rule(record.check_id).slug, os.path.relpath(record.file_abs_path, tree), record.resource)
-            reference[key] = reference.get(key, 0) + len(record.details or [None])
+            file = os.path.relpath(record.file_abs_path, tree)
+            for detail in record.details or [""]:
+                # a key received from a variable default or tfvars is placed where checkov's message says it is written
+                written = re.search(r"\(written at ([^():]+):\d+\)", detail)
+                where = os.path.normpath(os.path.join(os.path.dirname(file), written.group(1))) if written else file
+                key = (rule(record.check_id).slug, where, record.resource)
+                reference[key] = reference.get(key, 0) + 1
     mine: dict[tuple[str, str, str], int] = {}
     for f in _findings(audits[tree], "terraform"):
         key = (f["rule"], f["file"], f["resource"])

@@ -324,6 +324,8 @@ def terraform_inline_skips(root: str, terraform_roots: Iterable[str],
 def _skips_in_file(path: str) -> int:
     from checkov.common.comment.enum import COMMENT_REGEX
 
+    if not os.path.isfile(path):  # a FIFO or a device named *.tf: never opened (it could block forever)
+        return 0
     try:
         with open(path, "rb") as handle:
             data = handle.read()

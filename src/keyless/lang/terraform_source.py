@@ -13,6 +13,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
+from stat import S_ISREG
 from functools import lru_cache
 from typing import Any
 
@@ -32,6 +33,8 @@ def source_of(file: str, lines: tuple[int, int], kind: str, type_: str, name: st
     try:
         stat = os.stat(file)
     except OSError:
+        return None
+    if not S_ISREG(stat.st_mode):
         return None
     parsed = _parse_block(file, stat.st_mtime_ns, stat.st_size, start, end)
     if parsed is None:
