@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from keyless.catalog import AWS_PAGE, rule
+from keyless.catalog import rule
 
 CFN_LINT = str(Path(sys.executable).parent / "cfn-lint")
 RC = "append_rules:\n  - keyless.cfn_lint\n"
@@ -87,7 +87,7 @@ def test_resource_rules_are_placed_inside_their_resource(findings: list[dict[str
 
 def test_findings_carry_what_the_hover_shows(findings: list[dict[str, Any]]) -> None:
     key_id = next(f for f in findings if f["Rule"]["Id"] == rule("hardcoded-access-key-id").cfn_lint_id)
-    assert key_id["Level"] == "Error" and key_id["Rule"]["Source"] == AWS_PAGE
+    assert key_id["Level"] == "Error" and key_id["Rule"]["Source"] == rule("hardcoded-access-key-id").guideline
     assert "AKIAIOSFODNN7EXAMPLE" not in key_id["Message"], "the key is masked in the message"
     profile = next(f for f in findings if f["Rule"]["Id"] == rule("ec2-instance-without-profile").cfn_lint_id)
     assert profile["Level"] == "Warning" and profile["Location"]["Path"][:2] == ["Resources", "Web"]

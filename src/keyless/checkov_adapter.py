@@ -22,6 +22,7 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 
 from keyless import cloudformation, logmask, terraform
 from keyless.catalog import SEVERITIES, rule
+from keyless.checkov_sarif import checkov_details
 from keyless.findings import Finding
 from keyless.parsing import TemplateError, load_cloudformation
 
@@ -80,7 +81,7 @@ class _KeylessCheckMixin:
             conf[f"{self.id}_secret_{i}"] = variant
         worst = max((f.effective_severity for f in mine), key=SEVERITIES.index)
         self.severity = Severities[getattr(BcSeverities, worst)]
-        self.details = [f.message for f in mine]
+        self.details = checkov_details(mine)  # keyless.checkov_sarif keeps them out of checkov's SARIF attachments
         for observe in FAILURE_OBSERVERS:
             observe(self, conf, mine)
         return CheckResult.FAILED

@@ -43,6 +43,7 @@ def _checkov(argv: Sequence[str]) -> int:
 
     logmask.install()  # before checkov parses anything: its debug log quotes code that fails to evaluate
     logmask.mask_console()  # and its expression evaluator prints failing expressions to stderr directly
+    import keyless.checkov_sarif  # noqa: F401  (importing it makes checkov's SARIF valid for keyless findings)
     args = list(argv)
     extra = ["--external-checks-dir", CHECKS_DIR]
     if "--skip-download" not in args:

@@ -134,6 +134,7 @@ class Report:
     generated_at: str = ""
     tool: dict[str, str] = field(default_factory=dict)
     baseline: str | None = None
+    failures: list[str] = field(default_factory=list)
 
     @property
     def findings(self) -> list[AuditFinding]:
