@@ -57,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["checkov"]:
         return _checkov(argv[1:])
+    if argv[:1] == ["cfn-lint"]:
+        from keyless.cfn_lint_command import main as cfn_lint_templates
+
+        return cfn_lint_templates(argv[1:])
     parser = argparse.ArgumentParser(prog="keyless", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     rules = commands.add_parser("rules", help="list the rule catalog")
@@ -65,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     checks = commands.add_parser("checks-dir", help="print the installed checks folder, for --external-checks-dir")
     checks.set_defaults(func=_checks_dir)
     commands.add_parser("checkov", help="run checkov with the keyless checks loaded (arguments pass through)")
+    commands.add_parser("cfn-lint", help="run cfn-lint with the keyless rules on the CloudFormation templates among "
+                                         "the files, folders and globs given (options pass through)")
     _add_optional_commands(commands)
     args = parser.parse_args(argv)
     return int(args.func(args))
