@@ -9,6 +9,7 @@ manifest would be invisible until committed).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from keyless.catalog import HOME_URL
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +61,7 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("hooks")
     env = _env(repo)
     shutil.copy(ROOT / ".pre-commit-hooks.yaml", repo / ".pre-commit-hooks.yaml")
-    _git(repo, env, "init", "-q")
+    _git(repo, env, "init", "-q", "-b", "main")
     _git(repo, env, "add", ".pre-commit-hooks.yaml")
     _git(repo, env, "commit", "-q", "-m", "hooks")
     return repo
@@ -183,3 +186,19 @@ def test_cfn_lint_hook_lints_only_the_templates_of_an_ordinary_repository(hook_r
     assert "EK003" in hook_output and "AKIAIOSFODNN7EXAMPLE" not in hook_output
     for name in ORDINARY_FILES:
         assert name not in hook_output, hook_output[-3000:]
+
+
+def test_the_documented_configuration_runs_at_commit(hook_repo: Path, tmp_path: Path) -> None:
+    """docs/editor.md's .pre-commit-config.yaml, its repository URL pointed at a local copy of the hooks."""
+    doc = (ROOT / "docs" / "editor.md").read_text(encoding="utf-8")
+    (config,) = [b for b in re.findall(r"^```yaml\n(.*?)^```$", doc, re.M | re.S) if "# .pre-commit-config.yaml" in b]
+    repos = yaml.safe_load(config)["repos"]
+    assert [r["rev"] for r in repos] == ["main"], "the one reference that exists before a release"
+    assert repos[0]["repo"] == HOME_URL
+    work = _project(tmp_path, {**ORDINARY_FILES, "infra/stack.yaml": KEY_TEMPLATE, "good.tf": GOOD_TF,
+                               ".pre-commit-config.yaml": config.replace(HOME_URL, str(hook_repo))})
+    done = subprocess.run([PRE_COMMIT, "run", "--all-files"], cwd=work, env=_env(tmp_path), capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "infra/stack.yaml:7:" in done.stdout and "EK003" in done.stdout, done.stdout[-3000:]
+    assert "E1001" not in done.stdout and "keyless audit" not in done.stdout
