@@ -22,6 +22,7 @@ from keyless.audit.formats import render
 from keyless.audit.report import audit
 from keyless.catalog import RULES, SECURITY_SEVERITY, rule
 from keyless.engines import run_checkov
+from keyless.logmask import mask_text
 
 pytestmark = pytest.mark.slow
 
@@ -136,7 +137,10 @@ def test_each_rule_has_its_own_help_page(audit_sarif: dict[str, Any]) -> None:
         descriptor = rules[r.checkov_id]
         assert descriptor["helpUri"].endswith(f"/docs/rules/{r.slug}.md")
         page = (ROOT / "docs" / "rules" / f"{r.slug}.md").read_text(encoding="utf-8")
-        assert descriptor["help"]["markdown"] == page, "the page itself travels in the SARIF"
+        assert descriptor["help"]["markdown"] == mask_text(page), "the page itself travels in the SARIF"
+        assert page.startswith(f"# {r.slug}: ") and descriptor["help"]["markdown"].startswith(f"# {r.slug}: ")
+    text = json.dumps(audit_sarif)
+    assert "AKIAIOSFODNN7EXAMPLE" not in text and "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" not in text
 
 
 def _git_repo_with_subfolder(tmp_path: Path) -> Path:
