@@ -7,6 +7,7 @@ is changed here or nowhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 AWS_PAGE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/security-creds-programmatic-access.html"
 
@@ -18,7 +19,7 @@ RULE_PAGES_URL = f"{HOME_URL}/blob/main/docs/rules/"
 
 # GitHub code scanning ranks an alert by the rule's `security-severity` (above 9.0 critical, 7.0 to 8.9
 # high, 4.0 to 6.9 medium, 0.1 to 3.9 low). keyless uses one score from the middle of each band, and
-# both its SARIF files (the audit's, and checkov's via keyless.checkov_sarif) take it from here.
+# both its SARIF files (the audit's, and checkov's via keyless.engines.checkov_sarif) take it from here.
 SECURITY_SEVERITY = {"CRITICAL": "9.5", "HIGH": "8.0", "MEDIUM": "5.5", "LOW": "3.0"}
 SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW": "note"}
 
@@ -139,12 +140,14 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-_BY_ID = {identifier.lower(): rule for rule in RULES for identifier in rule.ids}
-
-
 def rule(identifier: str) -> Rule:
     """Look a rule up by slug, checkov ID or cfn-lint ID, case-insensitively."""
     try:
-        return _BY_ID[identifier.strip().lower()]
+        return _by_id(RULES)[identifier.strip().lower()]
     except KeyError:
         raise KeyError(f"unknown keyless rule {identifier!r}") from None
+
+
+@lru_cache(maxsize=2)
+def _by_id(rules: tuple[Rule, ...]) -> dict[str, Rule]:
+    return {identifier.lower(): r for r in rules for identifier in r.ids}

@@ -38,12 +38,11 @@ def _checks_dir(args: argparse.Namespace) -> int:
 
 def _checkov(argv: Sequence[str]) -> int:
     """Run checkov with the keyless checks loaded and no network access."""
-    from keyless import logmask
-    from keyless.engines import CHECKS_DIR
+    from keyless.engines import CHECKS_DIR, logmask
 
     logmask.install()  # before checkov parses anything: its debug log quotes code that fails to evaluate
     logmask.mask_console()  # and its expression evaluator prints failing expressions to stderr directly
-    import keyless.checkov_sarif  # noqa: F401  (importing it makes checkov's SARIF valid for keyless findings)
+    import keyless.engines.checkov_sarif  # noqa: F401  (importing it makes checkov's SARIF valid for keyless findings)
     args = list(argv)
     extra = ["--external-checks-dir", CHECKS_DIR]
     if "--skip-download" not in args:
@@ -78,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _add_optional_commands(commands: argparse._SubParsersAction) -> None:
     """Commands that live in their own modules register themselves here."""
-    for module in ("keyless.docs", "keyless.audit.cli"):
+    for module in ("keyless.explain", "keyless.audit.cli"):
         try:
             mod = __import__(module, fromlist=["add_parser"])
         except ImportError as error:

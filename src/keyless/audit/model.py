@@ -240,5 +240,24 @@ def summarise(repositories: Iterable[RepositoryReport]) -> dict[str, Any]:
 
 
 def schema() -> dict[str, Any]:
-    """The JSON schema of the report (docs/report-schema.md explains it field by field)."""
+    """The JSON schema of the report (docs/report-schema.md explains it field by field).
+
+    Its lists of rules, recommendations and severities are the catalog's: a new rule needs no edit here.
+    """
+    document = shipped_schema()
+    definitions = document["$defs"]
+    finding, summary = definitions["finding"]["properties"], definitions["summary"]["properties"]
+    by_rule = summary["by_rule"]["items"]["properties"]
+    for holder in (finding, by_rule):
+        holder["rule"]["enum"] = [r.slug for r in RULES]
+        holder["recommendation"]["enum"] = [rec.key for rec in RECOMMENDATIONS]
+        holder["severity"]["enum"] = list(SEVERITIES_DESCENDING)
+    summary["by_rule"]["minItems"] = summary["by_rule"]["maxItems"] = len(RULES)
+    summary["by_recommendation"]["items"]["properties"]["key"]["enum"] = [rec.key for rec in RECOMMENDATIONS]
+    summary["by_file"]["items"]["properties"]["worst_severity"]["enum"] = list(SEVERITIES_DESCENDING)
+    return document
+
+
+def shipped_schema() -> dict[str, Any]:
+    """schema.json as shipped (its enumerations written out for readers; tests keep them equal to the catalog)."""
     return json.loads(resources.files("keyless.audit").joinpath("schema.json").read_text(encoding="utf-8"))

@@ -1,11 +1,12 @@
 """Scanning one repository with the real engines, and turning their results into audit findings.
 
-No rule is evaluated here. Terraform goes through checkov with the keyless checks, in process,
-one batch of folders per run (`plan`); the findings behind each failing record are taken from the checks themselves
-(`checkov_adapter.FAILURE_OBSERVERS`), so evidence and account IDs come from the very result
-checkov reports. CloudFormation goes through the same two calls the checkov checks and the
-cfn-lint rules make (`load_cloudformation`, `scan_template`), and lines are placed the way
-cfn-lint places a rule match. The units of work run in forked processes (`workers`).
+No rule is evaluated here, and only public functions of the engine layer are used. Terraform goes
+through checkov with the keyless checks, in process, one batch of folders per run (`plan`); the
+findings behind each failing record come from the checks themselves
+(`engines.run_checkov_with_findings`), so evidence and account IDs come from the very result
+checkov reports. CloudFormation goes through the same calls the checkov checks and the cfn-lint
+rules make (`load_cloudformation`, `scan_template`), and lines are placed by the cfn-lint adapter
+(`findings_with_lines`). The units of work run in forked processes (`workers`).
 """
 
 from __future__ import annotations
@@ -17,17 +18,17 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from keyless import checkov_adapter
 from keyless.audit import plan, workers
 from keyless.audit.discover import Exclusions, discover
 from keyless.audit.model import AuditFinding, FileError, RepositoryReport, make_finding
 from keyless.audit.progress import Progress
 from keyless.audit.workers import EngineFailure
 from keyless.catalog import rule
-from keyless.cloudformation import scan_template
-from keyless.engines import run_checkov
+from keyless.engines import run_checkov_with_findings
+from keyless.engines.cfn_lint_adapter import findings_with_lines
 from keyless.findings import Finding, dotted
-from keyless.parsing import TemplateError, load_cloudformation
+from keyless.lang.cloudformation_parsing import TemplateError, load_cloudformation
+from keyless.rules import scan_template
 
 log = logging.getLogger(__name__)
 Results = tuple[list[AuditFinding], list[FileError]]
@@ -60,23 +61,12 @@ def _terraform_parse_reason(path: str) -> str:
     return "cannot be parsed as Terraform"
 
 
-def _run_terraform(root: str, excluded: list[str]) -> tuple[list[Any], dict[tuple[str, str, str], list[Finding]]]:
-    observed: dict[tuple[str, str, str], list[Finding]] = {}
-
-    def observe(check: Any, conf: dict[str, Any], findings: list[Finding]) -> None:
-        scanned_file = str(check.entity_path).rsplit(":", 2)[0]
-        observed[(check.id, scanned_file, str(conf.get("__address__", "")))] = list(findings)
-
-    checkov_adapter.FAILURE_OBSERVERS.append(observe)
-    try:
-        with warnings.catch_warnings():
-            # checkov's module finder builds a regex from the exclusions' repr (harmless for local
-            # modules, which its parser loads anyway) and Python warns about it.
-            warnings.filterwarnings("ignore", category=FutureWarning, module=r"checkov\.")
-            reports = run_checkov(root, frameworks=["terraform"], excluded_paths=excluded)
-    finally:
-        checkov_adapter.FAILURE_OBSERVERS.remove(observe)
-    return reports, observed
+def _run_terraform(root: str, excluded: list[str]) -> tuple[list[Any], list[tuple[Any, list[Finding]]]]:
+    with warnings.catch_warnings():
+        # checkov's module finder builds a regex from the exclusions' repr (harmless for local
+        # modules, which its parser loads anyway) and Python warns about it.
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"checkov\.")
+        return run_checkov_with_findings(root, frameworks=["terraform"], excluded_paths=excluded)
 
 
 def scan_terraform(root: str, exclusions: Exclusions, batch: list[str] | None, repository: str) -> Results:
@@ -84,7 +74,7 @@ def scan_terraform(root: str, exclusions: Exclusions, batch: list[str] | None, r
     excluded = exclusions.regexes() + ([plan.outside_batch(root, batch)] if batch is not None else [])
     where = repository if batch is None else f"{repository} ({batch[0]}{' ...' if len(batch) > 1 else ''})"
     try:
-        reports, observed = _run_terraform(root, excluded)
+        reports, failed = _run_terraform(root, excluded)
     except Exception as error:
         raise EngineFailure(f"checkov failed on {where}: {error}") from error
     findings: list[AuditFinding] = []
@@ -93,20 +83,18 @@ def scan_terraform(root: str, exclusions: Exclusions, batch: list[str] | None, r
         for broken in sorted(report.parsing_errors):
             absolute = broken if os.path.isabs(broken) else os.path.join(root, broken)
             errors.append(FileError(repository, _rel(absolute, root), _terraform_parse_reason(absolute)))
-        for record in report.failed_checks:
-            findings.extend(_terraform_findings(record, observed, root, repository))
+    for record, behind in failed:
+        findings.extend(_terraform_findings(record, behind, root, repository))
     return findings, errors
 
 
-def _terraform_findings(record: Any, observed: dict[tuple[str, str, str], list[Finding]], root: str,
-                        repository: str) -> list[AuditFinding]:
+def _terraform_findings(record: Any, findings: list[Finding], root: str, repository: str) -> list[AuditFinding]:
     slug = rule(record.check_id).slug
     file = _rel(record.file_abs_path or record.file_path, root)
     line = int(record.file_line_range[0]) if record.file_line_range else 1
-    findings = observed.get((record.check_id, record.file_path, record.resource))
     common = {"framework": "terraform", "repository": repository, "file": file, "line": line,
               "resource": record.resource}
-    if findings is None:  # never expected: keep checkov's word rather than drop the record
+    if not findings:  # never expected: keep checkov's word rather than drop the record
         log.warning("no keyless detail for %s on %s; reporting checkov's record as is", record.check_id, record.resource)
         severity = getattr(record.severity, "name", "") or ""
         return [make_finding(slug, severity=severity, path="", message=message, evidence="", account_id=None,
@@ -119,38 +107,6 @@ def _terraform_findings(record: Any, observed: dict[tuple[str, str, str], list[F
 
 
 # --- CloudFormation ----------------------------------------------------------------------------
-
-
-class _CfnLintLocator:
-    """Lines exactly where cfn-lint puts a keyless RuleMatch.
-
-    cfn-lint runs its rules on the template after its own transform (SAM Globals merged into the
-    functions, keeping the Globals positions), anchors the match path with the rules' `_anchor`
-    and looks the line up with `get_location_yaml`; this does the same, on its own read of the file
-    (with positions; the scan used plain values).
-    """
-
-    def __init__(self, path: str) -> None:
-        from cfnlint.template import Template
-
-        self.cfn: Any = None
-        try:
-            self.cfn = Template(path, load_cloudformation(path))
-            self.cfn.transform()
-        except Exception:  # cfn-lint places matches at line 1 when it cannot locate them
-            log.debug("cannot build cfn-lint's view of %s", path, exc_info=True)
-
-    def line(self, finding_path: tuple[Any, ...]) -> int:
-        from keyless.cfn_lint.rules import _anchor
-
-        if self.cfn is None:
-            return 1
-        try:
-            template = self.cfn.template
-            location = self.cfn.get_location_yaml(template, list(_anchor(template, finding_path)))
-        except Exception:
-            location = None
-        return int(location[0]) + 1 if location else 1
 
 
 def scan_cloudformation(root: str, rel: str, repository: str) -> Results:
@@ -170,15 +126,14 @@ def scan_cloudformation(root: str, rel: str, repository: str) -> Results:
         return [], [FileError(repository, rel, f"keyless could not analyse it: {error}")]
     if not findings:
         return [], []
-    locator = _CfnLintLocator(path)
     return [
         make_finding(
             f.slug, severity=f.effective_severity, framework="cloudformation", repository=repository, file=rel,
-            line=locator.line(f.path), resource=f.resource, path=dotted(f.path),
+            line=line, resource=f.resource, path=dotted(f.path),
             message=f.message, evidence=f.evidence, account_id=f.account_id,
             documentation_example=f.documentation_example, secrets=f.secrets,
         )
-        for f in findings
+        for f, line in findings_with_lines(path, findings)
     ], []
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 CREDENTIAL_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA")
@@ -15,10 +16,11 @@ CREDENTIAL_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA")
 # A key ID starts where no letter or digit precedes it. It ends where uppercase letters and digits
 # end: key IDs are uppercase, and checkov joins heredoc lines once it renders an interpolation,
 # so the next line's lowercase command may be glued on ("AKIA...EXAMPLEexport").
-KEY_ID = re.compile(r"(?<![A-Za-z0-9])A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Z0-9])")
+_PREFIX_ALTERNATION = "|".join(CREDENTIAL_PREFIXES)
+KEY_ID = re.compile(rf"(?<![A-Za-z0-9])(?:{_PREFIX_ALTERNATION})[A-Z0-9]{{16}}(?![A-Z0-9])")
 # The same without the look-behind: a literal first character lets the regex engine skip ahead fast;
 # the character before a match is then checked by hand.
-_KEY_ID_FAST = re.compile(r"A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Z0-9])")
+_KEY_ID_FAST = re.compile(rf"(?:{_PREFIX_ALTERNATION})[A-Z0-9]{{16}}(?![A-Z0-9])")
 
 # A standalone 40-character secret access key candidate (base64 alphabet without padding).
 SECRET_CANDIDATE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
@@ -82,6 +84,20 @@ def mask_secret(secret: str) -> str:
     return f"{secret[:4]}… ({len(secret)} characters)"
 
 
+def mask(value: str) -> str:
+    """The one way keyless shows key material: a key ID keeps its first and last four characters,
+    a secret or token its first four and its length."""
+    return mask_key_id(value) if KEY_ID.fullmatch(value) else mask_secret(value)
+
+
+def mask_known(text: str, secrets: Iterable[str]) -> str:
+    """The text with each of the given secrets masked wherever it occurs."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, mask(secret))
+    return text
+
+
 @dataclass(frozen=True)
 class KeyMaterial:
     kind: str  # "access-key-id", "secret-access-key" or "session-token"
@@ -89,7 +105,7 @@ class KeyMaterial:
 
     @property
     def masked(self) -> str:
-        return mask_key_id(self.value) if self.kind == "access-key-id" else mask_secret(self.value)
+        return mask(self.value)
 
     @property
     def documentation_example(self) -> bool:
@@ -167,7 +183,10 @@ def account_id_from_key_id(key_id: str) -> str | None:
     except ValueError:
         return None
     number = (int.from_bytes(raw[0:6], "big") & 0x7FFFFFFFFF80) >> 7
-    return f"{number:012d}"
+    return f"{number:012d}" if number <= _LARGEST_ACCOUNT_ID else None  # 40 bits can exceed 12 digits
+
+
+_LARGEST_ACCOUNT_ID = 999_999_999_999
 
 
 def decode_base64_text(value: str) -> str | None:

@@ -63,8 +63,3 @@ def find_credential_writes(text: str) -> list[CredentialWrite]:
                 found.append(CredentialWrite(m.group("file"), "credentials file"))
     return found
 
-
-def decoded_texts(text: str) -> list[str]:
-    """The text itself and, when it is a base64 literal, what it decodes to."""
-    decoded = decode_base64_text(text)
-    return [text] if decoded is None else [text, decoded]

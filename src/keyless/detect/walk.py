@@ -6,7 +6,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from keyless.detect.material import KeyMaterial, decode_base64_text, find_key_ids, find_secrets
-from keyless.findings import Path
+
+# Where a value sits: keys and list indexes from the document (or block) root.
+Path = tuple[str | int, ...]
 
 # Pairs like ECS {name, value}, CodeBuild {name, value, type}, Beanstalk {OptionName, Value}, tags
 # {Key, Value}: the sibling field names the value.
@@ -26,7 +28,7 @@ def iter_strings(value: Any, path: Path = (), name: str = "", depth: int = 0) ->
     elif isinstance(value, Mapping):
         label = next((value[f] for f in _NAME_FIELDS if isinstance(value.get(f), str)), None)
         for key, item in value.items():
-            if not isinstance(key, str) or key.startswith("__") or key.startswith("CKV_KEYLESS_"):
+            if not isinstance(key, str):
                 continue
             if key.startswith("Fn::"):  # CloudFormation intrinsics (If, Sub, Join...) keep the name above them
                 item_name = name

@@ -1,0 +1,121 @@
+"""The one scan for key material that rules 3 (key IDs) and 4 (secrets and tokens) share.
+
+Both rules judge every string of every entity; each keeps its own kind of finding from one scan,
+remembered for the entity or template last scanned (the engines ask for all rules of one entity in
+a row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from keyless.detect.walk import Path, find_key_material
+from keyless.findings import Finding, dotted, key_material_findings, material_finding
+from keyless.lang.cloudformation import TEMPLATE_SECTIONS, Template
+from keyless.lang.terraform import Block, TerraformModel, user_data_texts
+
+_last_block: tuple[Any, Any, list[Finding]] = (None, None, [])
+_last_template: tuple[Any, list[Finding]] = (None, [])
+
+
+def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
+    global _last_block
+    if _last_block[0] is not block or _last_block[1] is not model:
+        _last_block = (block, model, _scan_block(block, model))
+    return _last_block[2]
+
+
+def _scan_block(block: Block, model: TerraformModel | None) -> list[Finding]:
+    findings = key_material_findings(block.address, block.config)
+    seen = {s for f in findings for s in f.secrets}
+    if block.config is not block.rendered:
+        # What the engine substituted into a value the block's own text overrides (a variable default
+        # inside an evaluated string) is still key material written in the tree.
+        findings += [f for f in key_material_findings(block.address, block.rendered) if not seen.issuperset(f.secrets)]
+        seen = {s for f in findings for s in f.secrets}
+    for attr, text in user_data_texts(block, model):
+        if text != block.config.get(attr):  # a script looked up behind base64encode(local.x)
+            findings += [f for f in key_material_findings(block.address, {attr: text}) if not seen.issuperset(f.secrets)]
+    return findings
+
+
+def cloudformation(tpl: Template) -> list[Finding]:
+    global _last_template
+    if _last_template[0] is not tpl:
+        _last_template = (tpl, _scan_template(tpl))
+    return _last_template[1]
+
+
+def _scan_template(tpl: Template) -> list[Finding]:
+    """Key material in every resource, in the template sections (attributed to the first resource,
+    the only entity checkov can report them on; the path still points at the value) and across the
+    parts of Fn::Join and Fn::Sub."""
+    findings: list[Finding] = []
+    for name, res in tpl.resources.items():
+        findings += key_material_findings(name, res.get("Properties"), ("Resources", name, "Properties"), ())
+        findings += key_material_findings(name, res.get("Metadata"), ("Resources", name, "Metadata"), ("Metadata",))
+    if tpl.first_resource:
+        for section in TEMPLATE_SECTIONS:
+            findings += _section_findings(tpl.first_resource, section, tpl.raw.get(section))
+    # A joined secret already reported in the same resource, or at a parameter default that the
+    # join pulled in, is not reported twice.
+    reported = {(f.resource if f.path[0] == "Resources" else "", s) for f in findings for s in f.secrets}
+    for name, res in tpl.resources.items():
+        for part in ("Properties", "Metadata"):
+            findings += [f for f in _joined_findings(name, res.get(part), ("Resources", name, part), tpl)
+                         if not any((name, s) in reported or ("", s) in reported for s in f.secrets)]
+    return [f for f in findings if not _is_logical_id(f, tpl.raw)]
+
+
+def _joined_findings(resource: str, value: Any, path: Path, tpl: Template, name: str = "") -> list[Finding]:
+    """Secrets across the parts of Fn::Join and Fn::Sub.
+
+    `aws_secret_access_key=` and the secret, or a key ID and its secret, may sit in different parts;
+    each part alone is a bare string. Key IDs need no context and are found part by part.
+    """
+    found: list[Finding] = []
+    if isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("Fn::Join", "Fn::Sub"):
+        for where, material in find_key_material(tpl.text(value), path, name):
+            if material.kind != "access-key-id":
+                found.append(material_finding(resource, where, dotted(where[3:]), material))
+        return found
+    items = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        label = name if isinstance(key, int) or str(key).startswith("Fn::") else str(key)
+        found += _joined_findings(resource, item, (*path, key), tpl, label)
+    return found
+
+
+def _is_logical_id(finding: Finding, template: Mapping[str, Any]) -> bool:
+    """A 40-character "secret" that names a resource, parameter or output is a long logical ID."""
+    if finding.slug != "hardcoded-secret-access-key" or not finding.secrets:
+        return False
+    names: set[str] = set()
+    for section in ("Resources", "Parameters", "Outputs", "Conditions", "Mappings"):
+        entries = template.get(section)
+        names |= {str(n) for n in entries} if isinstance(entries, Mapping) else set()
+    return all(secret in names for secret in finding.secrets)
+
+
+# The entry of a Parameter or an Output whose name is the entry's own name: `Parameters:
+# DeployerSecretAccessKey: Default: ...` is a secret under a credential name.
+_NAMED_ENTRY_VALUE = {"Parameters": "Default", "Outputs": "Value"}
+
+
+def _section_findings(anchor: str, section: str, value: Any) -> list[Finding]:
+    value_key = _NAMED_ENTRY_VALUE.get(section)
+    if value_key is None or not isinstance(value, Mapping):
+        return key_material_findings(anchor, value, (section,), (section,))
+    findings: list[Finding] = []
+    for entry, body in value.items():
+        if not isinstance(body, Mapping):
+            findings += key_material_findings(anchor, body, (section, entry), (section, entry))
+            continue
+        for key, item in body.items():
+            if key == value_key:
+                path: Path = (section, entry, key)
+                findings += key_material_findings(anchor, item, path, path, name=str(entry))
+            else:
+                findings += key_material_findings(anchor, {key: item}, (section, entry), (section, entry))
+    return findings

@@ -1,0 +1,20 @@
+"""Rule 4: a hardcoded secret access key or session token, in any string of any entity."""
+
+from __future__ import annotations
+
+from keyless.findings import Finding
+from keyless.lang.cloudformation import Template
+from keyless.lang.terraform import Block, TerraformModel
+from keyless.rules import EVERY_TYPE, _key_material
+
+SLUG = "hardcoded-secret-access-key"
+TERRAFORM = {"resource": (EVERY_TYPE,), "data": (EVERY_TYPE,), "provider": (EVERY_TYPE,), "module": ("module",)}
+CLOUDFORMATION = (EVERY_TYPE,)
+
+
+def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
+    return [f for f in _key_material.terraform(block, model) if f.slug == SLUG]
+
+
+def cloudformation(name: str, tpl: Template) -> list[Finding]:
+    return [f for f in _key_material.cloudformation(tpl) if f.slug == SLUG and f.resource == name]

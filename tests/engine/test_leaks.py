@@ -1,0 +1,101 @@
+"""No full secret access key or session token from the fixtures reaches either engine's output."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SCANNED = [ROOT / "examples", ROOT / "tests" / "fixtures" / "rules"]
+_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_TOKEN = re.compile(r"[A-Za-z0-9/+=]{100,}")
+# A line that means its 40-character string as a secret: a credential word or a key ID beside it.
+_CONTEXT = re.compile(r"(?i:secret|token|credential)|A[KS]IA[A-Z0-9]{16}")
+
+
+def _secrets() -> set[str]:
+    """Every secret-shaped string written in the scanned trees (found independently of keyless's detectors)."""
+    found: set[str] = set()
+    look_alikes: set[str] = set()
+    for folder in SCANNED:
+        for path in folder.rglob("*") if folder.exists() else []:
+            if path.is_file() and path.suffix in {".tf", ".tfvars", ".yaml", ".yml", ".json", ".template"}:
+                for line in path.read_text(errors="replace").splitlines():
+                    shaped = {s for s in _SECRET.findall(line) if re.search(r"[a-z]", s) and re.search(r"[A-Z]", s)}
+                    if not _CONTEXT.search(line) or not any(re.search(r"[0-9/+]", s) for s in shaped):
+                        look_alikes |= shaped  # 40-character look-alikes (names, hashes) are printed legitimately
+                        continue
+                    found |= {s for s in shaped if re.search(r"[0-9/+]", s)}
+                    found |= set(_TOKEN.findall(line)) if "token" in line.lower() else set()
+    return found - look_alikes
+
+
+def _assert_clean(name: str, text: str, secrets: set[str]) -> None:
+    """Neither the secret nor a masked form showing more than its first four characters may be printed."""
+    leaked = sorted(s[:4] + "…" for s in secrets if s in text or re.search(re.escape(s[:5]) + r"[A-Za-z0-9/+]*\*", text))
+    assert not leaked, f"{name} prints more than four characters of secrets starting {leaked}"
+
+
+@pytest.fixture(scope="module")
+def secrets() -> set[str]:
+    found = _secrets()
+    assert len(found) >= 2, "the fixtures should hold secrets for this test to mean anything"
+    return found
+
+
+def test_checkov_outputs_and_debug_logs_hold_no_secret(tmp_path: Path, secrets: set[str]) -> None:
+    folders = [str(p) for p in SCANNED if p.exists()]
+    formats = ["cli", "json", "sarif", "junitxml", "github_failed_only"]
+    for folder in folders:
+        out = tmp_path / Path(folder).name
+        result = subprocess.run(
+            [str(BIN / "keyless"), "checkov", "-d", folder, "--framework", "terraform", "cloudformation",
+             "--check", "CKV_KEYLESS_*", *(arg for fmt in formats for arg in ("-o", fmt)), "--output-file-path", str(out)],
+            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "LOG_LEVEL": "DEBUG"},
+        )
+        assert result.returncode in (0, 1), result.stderr[-2000:]
+        assert "DEBUG" in result.stderr  # the debug log really was produced, and is checked here
+        _assert_clean(f"checkov output and debug log on {folder}", result.stdout + result.stderr, secrets)
+        written = list(out.iterdir())
+        assert len(written) == len(formats), written
+        for path in written:
+            _assert_clean(f"checkov {path.name} on {folder}", path.read_text(), secrets)
+        assert "CKV_KEYLESS_" in (out / "results_json.json").read_text()
+
+
+def test_audit_reports_hold_no_secret(tmp_path: Path, secrets: set[str]) -> None:
+    from keyless.cli import main
+
+    folders = [str(p) for p in SCANNED if p.exists()]
+    report = tmp_path / "report.json"
+    assert main(["audit", *folders, "--format", "json", "--output", str(report), "--no-progress"]) == 1
+    texts = {"json": report.read_text()}
+    for fmt in ("terminal", "markdown", "sarif", "html"):
+        out = tmp_path / f"report.{fmt}"
+        main(["audit", "merge", str(report), "--format", fmt, "--output", str(out)])
+        texts[fmt] = out.read_text()
+    for fmt, text in texts.items():
+        assert "CKV_KEYLESS_3" in text or "hardcoded-access-key-id" in text, fmt
+        _assert_clean(f"keyless audit --format {fmt}", text, secrets)
+
+
+@pytest.mark.parametrize("fmt", ["parseable", "json", "sarif", "junit"])
+def test_cfn_lint_outputs_hold_no_secret(fmt: str, secrets: set[str]) -> None:
+    """Each format once; the parseable run also has --debug, so cfn-lint's debug log is checked too."""
+    templates = sorted(
+        str(p) for folder in SCANNED if folder.exists() for p in folder.rglob("*")
+        if p.suffix in {".yaml", ".yml", ".json"} and "terraform" not in p.parts
+    )
+    result = subprocess.run(
+        [str(BIN / "cfn-lint"), "--format", fmt, *(["--debug"] if fmt == "parseable" else []),
+         "-a", "keyless.cfn_lint", "--", *templates],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert "K00" in result.stdout, result.stderr[-2000:]
+    _assert_clean(f"cfn-lint --format {fmt}", result.stdout + result.stderr, secrets)
