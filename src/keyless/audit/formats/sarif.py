@@ -110,7 +110,7 @@ def _run(repo: RepositoryReport, rules: list[dict[str, Any]], version: str, fail
 def render_sarif(report: Report) -> str:
     rules = rule_descriptors()
     version = report.tool.get("keyless", "0")
-    failures = list(getattr(report, "failures", []))
+    failures = list(report.failures)
     runs = []
     for repo in report.repositories:
         repo.sort()
