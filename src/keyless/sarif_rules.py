@@ -22,8 +22,8 @@ def help_page(slug: str) -> str:
     The examples use AWS's documented example keys; a report still never holds a full key, since a
     SARIF file travels to places (code scanning, artifacts, other scanners) where one would be flagged.
     """
-    from keyless.explain import RULE_DOCS
     from keyless.engines.logmask import mask_text
+    from keyless.explain import RULE_DOCS
 
     try:
         return mask_text((RULE_DOCS / f"{slug}.md").read_text(encoding="utf-8"))
