@@ -115,9 +115,8 @@ from checkov.terraform.checks.module.base_module_check import BaseModuleCheck as
 from checkov.terraform.checks.provider.base_check import BaseProviderCheck as Provider
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck as Resource
 
-from keyless import cloudformation, terraform
 from keyless.catalog import RULES
-from keyless.checkov_adapter import runs_everywhere
+from keyless.rules import cloudformation_scope, runs_everywhere, terraform_scope
 
 KINDS = {"resource": (Resource, "scan_resource_conf", "supported_resources"),
          "data": (Data, "scan_data_conf", "supported_data"),
@@ -136,10 +135,10 @@ def noop(base, method, keyword, number, entities, result):
 
 for r in RULES:
     result = CheckResult.UNKNOWN if runs_everywhere(r.slug) else CheckResult.PASSED
-    for kind, entities in terraform.SCOPE.get(r.slug, {}).items():
+    for kind, entities in terraform_scope(r.slug).items():
         noop(*KINDS[kind], r.number, entities, result)
-    if r.slug in cloudformation.SCOPE:
-        noop(Cfn, "scan_resource_conf", "supported_resources", r.number, cloudformation.SCOPE[r.slug], result)
+    if cloudformation_scope(r.slug):
+        noop(Cfn, "scan_resource_conf", "supported_resources", r.number, cloudformation_scope(r.slug), result)
 """
 
 

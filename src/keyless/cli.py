@@ -61,6 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return cfn_lint_templates(argv[1:])
     parser = argparse.ArgumentParser(prog="keyless", description=__doc__)
+    try:
+        from keyless.audit.cli import _Version
+
+        parser.add_argument("--version", action=_Version, help="print the versions of keyless, checkov and cfn-lint")
+    except ImportError:  # like the audit command itself, optional
+        pass
     commands = parser.add_subparsers(dest="command", required=True)
     rules = commands.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("table", "json"), default="table")

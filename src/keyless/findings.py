@@ -27,8 +27,8 @@ class Finding:
     """One rule violation.
 
     `resource` is the entity an engine reports on (a Terraform address or a CloudFormation logical
-    ID); `path` is where the offending value is written, relative to the template root in
-    CloudFormation and to the block in Terraform. `evidence` is already masked; `secrets` holds the
+    ID); `path` is where the offending value sits, relative to the template root in CloudFormation
+    and to the block in Terraform. `evidence` is already masked; `secrets` holds the
     raw values only so that adapters can ask an engine to mask them, and is never rendered.
     """
 
@@ -41,6 +41,9 @@ class Finding:
     secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
     account_id: str | None = None
     documentation_example: bool = False
+    # Where the offending value is written when that is not the reported entity itself (a variable's
+    # default, a tfvars file): the absolute file and the line, for reports that point at the fix.
+    written_at: tuple[str, int] | None = None
 
     @property
     def rule(self) -> Rule:

@@ -8,6 +8,7 @@ environment must import keyless from the wheel, never from the editable source c
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import subprocess
@@ -113,3 +114,18 @@ def test_cfn_lint_with_the_installed_module(venv: Path) -> None:
               for t in templates for m in run_cfn_lint(str(ROOT / t)) if m.rule.id in KEYLESS_CFN_LINT}
     assert installed and installed == source
     assert {i for i, _, _ in installed} == KEYLESS_CFN_LINT, "examples/ exercises every rule"
+
+
+def test_installed_audit_renders_every_format_from_package_data(venv: Path, tmp_path: Path) -> None:
+    """The HTML templates and the report schema (which merge validates against) come from the wheel."""
+    keyless = str(venv / "bin" / "keyless")
+    report = tmp_path / "report.json"
+    done = _run(keyless, "audit", str(EXAMPLES / "cloudformation"), "--no-progress", "--format", "json",
+                "--output", str(report), cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    for fmt in ("html", "markdown-summary", "terminal"):
+        out = tmp_path / f"merged.{fmt}"
+        done = _run(keyless, "audit", "merge", str(report), str(report), "--format", fmt, "--output", str(out), cwd=tmp_path)
+        assert done.returncode == 1 and done.stderr == "", done.stderr
+        assert "cloudformation'" in html.unescape(out.read_text(encoding="utf-8"))  # the second copy, renamed
+    assert '<table class="ranking">' in (tmp_path / "merged.html").read_text(encoding="utf-8")

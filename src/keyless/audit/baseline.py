@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from keyless.audit.files import write_text_atomically
 from keyless.audit.model import AuditFinding, Report
 
 BASELINE_FORMAT = "keyless-baseline"
@@ -35,28 +36,37 @@ def baseline_entries(report: Report) -> list[dict[str, str]]:
 
 
 def write_baseline(report: Report, path: str) -> int:
+    """Write the baseline in one step (a failed write leaves the previous baseline as it was)."""
     entries = baseline_entries(report)
     document = {"format": BASELINE_FORMAT, "version": BASELINE_VERSION, "findings": entries}
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
+    write_text_atomically(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     return len(entries)
 
 
 def load_baseline(path: str) -> list[dict[str, str]]:
     """Entries from a baseline file, or from a JSON audit report used as one."""
-    with open(path, encoding="utf-8") as handle:
-        document: Any = json.load(handle)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document: Any = json.load(handle)
+    except OSError as error:
+        raise ValueError(f"baseline {path}: cannot be read: {error.strerror or error}") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"baseline {path}: not JSON ({error})") from error
     if isinstance(document, dict) and document.get("format") == BASELINE_FORMAT:
-        if int(document.get("version", 0)) != BASELINE_VERSION:
+        if document.get("version", 0) != BASELINE_VERSION:
             raise ValueError(f"{path}: unsupported baseline version {document.get('version')!r}")
         items = document.get("findings", [])
-    elif isinstance(document, dict) and "repositories" in document and "schema_version" in document:
-        items = [f for repo in document["repositories"] for f in repo.get("findings", [])]
+    elif (isinstance(document, dict) and isinstance(document.get("repositories"), list)
+          and "schema_version" in document):
+        repos = document["repositories"]
+        if not all(isinstance(r, dict) and isinstance(r.get("findings", []), list) for r in repos):
+            raise ValueError(f"{path}: a repository section of this report has no list of findings")
+        items = [f for repo in repos for f in repo.get("findings", [])]
     else:
         raise ValueError(f"{path}: neither a keyless baseline nor a keyless JSON report")
     required = ("rule", "file", "resource", "fingerprint")
-    if not all(isinstance(i, dict) and all(isinstance(i.get(k), str) for k in required) for i in items):
+    if not isinstance(items, list) or not all(
+            isinstance(i, dict) and all(isinstance(i.get(k), str) for k in required) for i in items):
         raise ValueError(f"{path}: every baseline entry needs {', '.join(required)}")
     return list(items)
 

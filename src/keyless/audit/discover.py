@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 SKIPPED_DIRECTORIES = frozenset({".git", ".terraform", "node_modules", ".serverless"})
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 TERRAFORM_SUFFIXES = (".tf", ".tf.json")
+# Every name the audit or checkov's Terraform parser may open (checkov also reads .hcl and tfvars).
+OPENED_SUFFIXES = (*TERRAFORM_SUFFIXES, ".hcl", ".tfvars", ".tfvars.json", *TEMPLATE_SUFFIXES)
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISDIR, "a folder"))
 RECOGNITION_CHARS = 1024 * 1024
 
 # Top level in YAML (no indentation), anywhere in JSON (quoted, indented).
@@ -54,11 +60,15 @@ class Exclusions:
 
     root: str
     globs: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()  # exact relative paths, e.g. FIFOs no engine may open
+
+    def with_files(self, files: Iterable[str]) -> Exclusions:
+        return Exclusions(self.root, self.globs, (*self.files, *files))
 
     def regexes(self) -> list[str]:
         """The same exclusions as regular expressions over checkov's walked paths (root + '/' + relative)."""
         prefix = re.escape(self.root.rstrip("/\\"))
-        patterns = []
+        patterns = [rf"^{_bracket_free(prefix)}/{_bracket_free(re.escape(rel))}$" for rel in self.files]
         for glob in self.globs:
             body = glob.strip().removeprefix("./").strip("/")
             if not body:
@@ -74,6 +84,11 @@ class Exclusions:
         return any(re.search(p, full) for p in self.regexes())
 
 
+def _bracket_free(pattern: str) -> str:
+    """An escaped literal without square brackets (see `plan.outside_batch` for why checkov needs that)."""
+    return pattern.replace("\\[", "\\x5b").replace("\\]", "\\x5d")
+
+
 @dataclass
 class Discovery:
     """What one repository holds, as paths relative to its root (posix separators)."""
@@ -81,6 +96,9 @@ class Discovery:
     terraform_roots: list[str] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)
     unreadable: dict[str, str] = field(default_factory=dict)
+    # Named like Terraform or a template but not regular files (FIFOs, sockets, devices): opening one
+    # can block forever, so they are listed as unreadable and excluded from checkov's walk too.
+    not_regular: list[str] = field(default_factory=list)
 
 
 def walk(root: str, exclusions: Exclusions) -> Iterable[str]:
@@ -104,11 +122,31 @@ def looks_like_template(text: str) -> bool:
     return bool(_RESOURCES_KEY.search(text)) and bool(_TEMPLATE_MARKERS.search(text))
 
 
+def not_regular_reason(path: str) -> str | None:
+    """Why a path cannot be read like a file without risk (None for a regular file), from one stat."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        if os.path.islink(path):
+            return "cannot be read: a symbolic link to a missing file"
+        return f"cannot be read: {error.strerror or error}"
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
+    return f"not read: {kind}, not a regular file"
+
+
 def discover(root: str, exclusions: Exclusions) -> Discovery:
     found = Discovery()
     tf_dirs: set[str] = set()
     for rel in walk(root, exclusions):
         lower = rel.lower()
+        if lower.endswith(OPENED_SUFFIXES):
+            reason = not_regular_reason(os.path.join(root, rel))
+            if reason is not None:
+                found.unreadable[rel] = reason
+                found.not_regular.append(rel)
+                continue
         if lower.endswith(TERRAFORM_SUFFIXES):
             tf_dirs.add(os.path.dirname(rel) or ".")
         elif lower.endswith(TEMPLATE_SUFFIXES):

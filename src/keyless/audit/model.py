@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -18,7 +19,7 @@ from typing import Any
 
 from keyless.catalog import RECOMMENDATIONS, RULES, SEVERITIES, rule
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1 added each repository's `tool`, `complete`, `failures`, `rules_not_checked`, suppression counts
 SEVERITY_ORDER = SEVERITIES  # LOW .. CRITICAL
 SEVERITIES_DESCENDING = tuple(reversed(SEVERITIES))
 
@@ -91,7 +92,8 @@ def make_finding(
     """
     r = rule(slug)
     resource, path, message, evidence = str(resource), str(path), str(message), str(evidence)
-    account_id = None if account_id is None else str(account_id)
+    # Only a 12-digit account ID is an account ID (the report schema says so, and `merge` refuses others).
+    account_id = str(account_id) if account_id is not None and re.fullmatch(r"[0-9]{12}", str(account_id)) else None
     return AuditFinding(
         rule=r.slug, checkov_id=r.checkov_id, cfn_lint_id=r.cfn_lint_id, title=r.title,
         severity=(severity or r.severity).upper(), recommendation=r.recommendation.key,
@@ -120,6 +122,10 @@ class RepositoryReport:
     findings: list[AuditFinding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     suppressed: int = 0  # findings hidden by a baseline
+    # The versions that scanned this repository: a merged report's repositories were scanned by different CI jobs.
+    tool: dict[str, str] = field(default_factory=dict)
+    suppressed_inline: int = 0  # hidden by a skip written in the audited file (comment, Metadata)
+    suppressed_config: int = 0  # hidden by the repository's .checkov.yaml or .cfnlintrc
 
     def sort(self) -> None:
         self.findings.sort(key=lambda f: f.sort_key)
@@ -133,6 +139,7 @@ class Report:
     repositories: list[RepositoryReport]
     generated_at: str = ""
     tool: dict[str, str] = field(default_factory=dict)
+    rules_not_checked: list[str] = field(default_factory=list)  # slugs left out by --check/--skip-check
     baseline: str | None = None
     failures: list[str] = field(default_factory=list)
 
@@ -144,6 +151,11 @@ class Report:
     def errors(self) -> list[FileError]:
         return [e for repo in self.repositories for e in repo.errors]
 
+    @property
+    def complete(self) -> bool:
+        """False when an engine failed or nothing could be audited: the findings are then partial."""
+        return not self.failures
+
     def to_dict(self) -> dict[str, Any]:
         for repo in self.repositories:
             repo.sort()
@@ -152,11 +164,15 @@ class Report:
             "tool": dict(sorted(self.tool.items())),
             "generated_at": self.generated_at,
             "baseline": self.baseline,
+            "complete": self.complete,
+            "failures": list(self.failures),
+            "rules_not_checked": list(self.rules_not_checked),
             "summary": summarise(self.repositories),
             "repositories": [
                 {
                     "name": repo.name,
                     "path": repo.path,
+                    "tool": dict(sorted(repo.tool.items())),
                     "summary": summarise([repo]),
                     "scanned": {"terraform_roots": repo.terraform_roots, "cloudformation_templates": repo.templates},
                     "errors": [{"file": e.file, "reason": e.reason} for e in repo.errors],
@@ -171,6 +187,10 @@ class Report:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
+        """The model of a JSON report. Untrusted input must pass `validate_report` first (as `merge` does).
+
+        Reports from before 1.1 have no per-repository `tool`: their top-level versions scanned every repository.
+        """
         major = str(data.get("schema_version", "")).split(".")[0]
         if major != SCHEMA_VERSION.split(".")[0]:
             raise ValueError(f"unsupported report schema version {data.get('schema_version')!r} "
@@ -185,9 +205,16 @@ class Report:
                 findings=[AuditFinding.from_dict(f) for f in item.get("findings", [])],
                 errors=[FileError(name, e["file"], e["reason"]) for e in item.get("errors", [])],
                 suppressed=int(item.get("summary", {}).get("suppressed_by_baseline", 0)),
+                tool=dict(item.get("tool") or data.get("tool") or {}),
+                suppressed_inline=int(item.get("summary", {}).get("suppressed_by_inline", 0)),  # absent before 1.1
+                suppressed_config=int(item.get("summary", {}).get("suppressed_by_config", 0)),
             ))
+        failures = [str(f) for f in data.get("failures", [])]
+        if data.get("complete") is False and not failures:  # never written so, but never read as complete
+            failures = ["the report says it is incomplete"]
         return cls(repositories=repos, generated_at=data.get("generated_at", ""), tool=dict(data.get("tool", {})),
-                   baseline=data.get("baseline"))
+                   baseline=data.get("baseline"), failures=failures,
+                   rules_not_checked=[str(r) for r in data.get("rules_not_checked", [])])
 
 
 def summarise(repositories: Iterable[RepositoryReport]) -> dict[str, Any]:
@@ -217,6 +244,8 @@ def summarise(repositories: Iterable[RepositoryReport]) -> dict[str, Any]:
         "cloudformation_templates": sum(len(r.templates) for r in repos),
         "errors": sum(len(r.errors) for r in repos),
         "suppressed_by_baseline": sum(r.suppressed for r in repos),
+        "suppressed_by_inline": sum(r.suppressed_inline for r in repos),
+        "suppressed_by_config": sum(r.suppressed_config for r in repos),
         "by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES_DESCENDING},
         "by_recommendation": [
             {

@@ -32,8 +32,8 @@ def local_module_calls(root: str, folder: str) -> set[str]:
     except OSError:
         return called
     for name in names:
-        if not name.endswith(TERRAFORM_SUFFIXES):
-            continue
+        if not name.endswith(TERRAFORM_SUFFIXES) or not os.path.isfile(os.path.join(directory, name)):
+            continue  # a FIFO or device named *.tf would block the read (discover lists it)
         try:
             with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as handle:
                 text = handle.read()

@@ -102,8 +102,16 @@ def _terraform_findings(record: Any, findings: list[Finding], root: str, reposit
                 for message in (record.details or [rule(slug).title])]
     return [make_finding(slug, severity=f.effective_severity, path=dotted(f.path), message=f.message,
                          evidence=f.evidence, account_id=f.account_id, documentation_example=f.documentation_example,
-                         secrets=f.secrets, **common)
+                         secrets=f.secrets, **{**common, **_written_at(f, root)})
             for f in findings]
+
+
+def _written_at(finding: Finding, root: str) -> dict[str, Any]:
+    """Point at the file and line where the value is written, when that is not the reported block."""
+    if finding.written_at is None:
+        return {}
+    file, line = finding.written_at
+    return {"file": _rel(file, root), "line": line}
 
 
 # --- CloudFormation ----------------------------------------------------------------------------
@@ -162,6 +170,7 @@ def scan_repository(path: str, name: str, excludes: tuple[str, ...] = (), progre
         raise FileNotFoundError(f"{path}: not a folder")
     exclusions = Exclusions(root, tuple(excludes))
     found = discover(root, exclusions)
+    exclusions = exclusions.with_files(found.not_regular)  # checkov must not open a FIFO or device either
     repo = RepositoryReport(name=name, path=path, terraform_roots=list(found.terraform_roots),
                             templates=list(found.templates))
     repo.errors.extend(FileError(name, rel, reason) for rel, reason in found.unreadable.items())

@@ -10,8 +10,10 @@ in this process.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -19,6 +21,7 @@ from functools import lru_cache
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
+from keyless.audit import interrupts
 from keyless.audit.progress import Progress
 
 T = TypeVar("T")
@@ -57,6 +60,7 @@ def run(units: list[tuple[str, Callable[[], T]]], jobs: int | None = None,
     jobs = default_jobs() if jobs is None else jobs
     if jobs <= 1 or len(units) <= 1 or not can_fork():
         for label, work in units:
+            interrupts.check()
             if progress is not None:
                 progress.step(label)
             yield work()
@@ -67,13 +71,17 @@ def run(units: list[tuple[str, Callable[[], T]]], jobs: int | None = None,
     running: dict[Any, tuple[Any, str]] = {}
     try:
         while pending or running:
+            interrupts.check()
             while pending and len(running) < jobs:
                 label, work = pending.pop(0)
                 if progress is not None:
                     progress.step(label)
                 receiver, sender = context.Pipe(duplex=False)
-                process = context.Process(target=_child, args=(work, sender), name=f"keyless: {label}")
-                process.start()
+                process = context.Process(target=_child, args=(work, sender, os.getpid()), name=f"keyless: {label}")
+                with interrupts.signals_blocked():
+                    process.start()
+                    with contextlib.suppress(OSError):  # the child does it too; whichever runs first wins
+                        os.setpgid(process.pid, process.pid)
                 sender.close()
                 running[receiver] = (process, label)
             for receiver in wait(list(running)):
@@ -81,6 +89,7 @@ def run(units: list[tuple[str, Callable[[], T]]], jobs: int | None = None,
                 try:
                     status, payload = receiver.recv()  # type: ignore[union-attr]
                 except EOFError:
+                    _signal_group(process.pid, signal.SIGKILL)  # what it forked may still run
                     process.join()
                     raise EngineFailure(f"the process scanning {label} died (exit code {process.exitcode})") from None
                 finally:
@@ -90,12 +99,32 @@ def run(units: list[tuple[str, Callable[[], T]]], jobs: int | None = None,
                     raise EngineFailure(payload)
                 yield payload
     finally:
-        for process, _ in running.values():
-            process.terminate()
+        end([process for process, _ in running.values()])
+
+
+def end(processes: list[Any]) -> None:
+    """End workers with everything they forked (each leads its own process group), and reap them."""
+    for process in processes:
+        _signal_group(process.pid, signal.SIGTERM)
+    for process in processes:
+        process.join(10)
+        if process.is_alive():  # never expected: the workers' handler exits at once
+            _signal_group(process.pid, signal.SIGKILL)
             process.join()
 
 
-def _child(work: Callable[[], Any], sender: Connection) -> None:
+def _signal_group(pid: int | None, signum: int) -> None:
+    if pid is None:
+        return
+    try:
+        os.killpg(pid, signum)
+    except OSError:  # not (or no longer) a group leader: the process alone
+        with contextlib.suppress(OSError):
+            os.kill(pid, signum)
+
+
+def _child(work: Callable[[], Any], sender: Connection, parent: int) -> None:
+    interrupts.for_worker(parent)
     try:
         result: tuple[str, Any] = ("ok", work())
     except BaseException as error:  # reported to the parent, which decides

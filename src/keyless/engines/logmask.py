@@ -13,11 +13,10 @@ import re
 import traceback
 from typing import Any
 
-from keyless.detect.material import CREDENTIAL_PREFIXES, KEY_ID, SECRET_CANDIDATE, mask
+from keyless.detect.material import CREDENTIAL_PREFIXES, KEY_ID, SECRET_CANDIDATE, SESSION_TOKEN_VALUE, mask
 
 # In logs, over-masking is harmless: any 40-character mixed-case base64 word with a digit or a
-# slash could be a secret key, any 100+ character base64 run a session token.
-_TOKEN = re.compile(r"[A-Za-z0-9/+=]{100,}")
+# slash could be a secret key, any 100+ character base64 run (SESSION_TOKEN_VALUE) a session token.
 _LONG_RUN = re.compile(r"[A-Za-z0-9/+=]{40}")  # what a secret or a token needs
 _installed = False
 
@@ -50,7 +49,7 @@ def _mask_word(word: str) -> str:
     word = KEY_ID.sub(lambda m: mask(m.group(0)), word)
     if len(word) >= 40 and _LONG_RUN.search(word):
         word = SECRET_CANDIDATE.sub(_mask_secret_like, word)
-        word = _TOKEN.sub(lambda m: mask(m.group(0)), word)
+        word = SESSION_TOKEN_VALUE.sub(lambda m: mask(m.group(0)), word)
     return word
 
 

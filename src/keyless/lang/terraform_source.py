@@ -53,6 +53,49 @@ def _parse_block(file: str, _mtime: int, _size: int, start: int, end: int) -> di
         return None
 
 
+def written_at(file: str, lines: tuple[int, int], text: str) -> tuple[str, int] | None:
+    """Where a value a block received is written, when not in the block itself.
+
+    The block's module may set it in a tfvars file (which overrides defaults), a variable's default or
+    a local; those are looked at first, then any other line of the module's own files. None when the
+    block's own lines hold the value, or nothing in the module does.
+    """
+    if not file or not text:
+        return None
+    start, end = lines
+    if any(text in line for line in _lines_of(file)[max(start - 1, 0):end]):
+        return None
+    folder = os.path.dirname(file)
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith((".tf", ".tfvars", ".tf.json")))
+    except OSError:
+        return None
+    anywhere = None
+    for name in sorted(names, key=lambda n: not n.endswith(".tfvars")):
+        path = os.path.join(folder, name)
+        defining = name.endswith(".tfvars")
+        for number, line in enumerate(_lines_of(path), start=1):
+            if _TOP_LEVEL_BLOCK.match(line):
+                defining = name.endswith(".tfvars") or _DEFINING_BLOCK.match(line) is not None
+            if text in line:
+                if defining:
+                    return path, number
+                anywhere = anywhere or (path, number)
+    return anywhere
+
+
+_TOP_LEVEL_BLOCK = re.compile(r"^[a-z_]+\b")
+_DEFINING_BLOCK = re.compile(r'^(?:variable\s+"|locals\s*\{)')
+
+
+def _lines_of(file: str) -> list[str]:
+    try:
+        stat = os.stat(file)
+        return _file_lines(file, stat.st_mtime_ns, stat.st_size) if os.path.isfile(file) else []
+    except OSError:
+        return []
+
+
 @lru_cache(maxsize=8)
 def _file_lines(file: str, _mtime: int, _size: int) -> list[str]:
     with open(file, encoding="utf-8", errors="replace") as handle:

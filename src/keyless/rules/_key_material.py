@@ -7,13 +7,16 @@ a row).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from keyless.detect.walk import Path, find_key_material
 from keyless.findings import Finding, dotted, key_material_findings, material_finding
 from keyless.lang.cloudformation import TEMPLATE_SECTIONS, Template
 from keyless.lang.terraform import Block, TerraformModel, user_data_texts
+from keyless.lang.terraform_source import written_at
 
 _last_block: tuple[Any, Any, list[Finding]] = (None, None, [])
 _last_template: tuple[Any, list[Finding]] = (None, [])
@@ -37,7 +40,18 @@ def _scan_block(block: Block, model: TerraformModel | None) -> list[Finding]:
     for attr, text in user_data_texts(block, model):
         if text != block.config.get(attr):  # a script looked up behind base64encode(local.x)
             findings += [f for f in key_material_findings(block.address, {attr: text}) if not seen.issuperset(f.secrets)]
-    return findings
+    return [_placed(f, block) for f in findings]
+
+
+def _placed(finding: Finding, block: Block) -> Finding:
+    """A key the block received from elsewhere in its module (a variable default, tfvars, a local) is
+    reported where it is written, the block that uses it named in the message."""
+    where = written_at(block.file, block.lines, finding.secrets[0]) if finding.secrets else None
+    if where is None:
+        return finding
+    shown = f"{os.path.relpath(where[0], os.path.dirname(block.file))}:{where[1]}"
+    head, _, tail = finding.message.partition(". ")
+    return replace(finding, written_at=where, message=f"{head} (written at {shown}). {tail}")
 
 
 def cloudformation(tpl: Template) -> list[Finding]:

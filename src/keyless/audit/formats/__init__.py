@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from keyless.audit.model import Report
 
-FORMATS = ("terminal", "markdown", "json", "sarif", "html")
+FORMATS = ("terminal", "markdown", "markdown-summary", "json", "sarif", "html")
 
 
-def render(report: Report, fmt: str, colour: bool = False) -> str:
+def render(report: Report, fmt: str, colour: bool = False, compact: bool = False) -> str:
+    """`compact` (terminal only): one line per finding."""
     if fmt == "terminal":
         from keyless.audit.formats.terminal import render_terminal
 
-        return render_terminal(report, colour=colour)
+        return render_terminal(report, colour=colour, compact=compact)
     if fmt == "markdown":
         from keyless.audit.formats.markdown import render_markdown
 
         return render_markdown(report)
+    if fmt == "markdown-summary":
+        from keyless.audit.formats.markdown_summary import render_markdown_summary
+
+        return render_markdown_summary(report)
     if fmt == "json":
         return report.to_json()
     if fmt == "sarif":

@@ -97,7 +97,8 @@ def _run(repo: RepositoryReport, rules: list[dict[str, Any]], version: str, fail
         "automationDetails": {"id": f"keyless/{repo.name}/"},
         "invocations": [{"executionSuccessful": not failures, "toolExecutionNotifications": notifications}],
         "results": results,
-        "properties": {"repository": repo.name},
+        "properties": {"repository": repo.name, "suppressed": {  # findings the report leaves out, and why
+            "baseline": repo.suppressed, "inline": repo.suppressed_inline, "config": repo.suppressed_config}},
     }
     if root is not None:
         run["originalUriBaseIds"] = {

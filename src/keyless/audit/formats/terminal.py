@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from keyless.audit.formats.common import evidence_text, plural, rule_ids, scanned, title, verdict, where
+from keyless.audit.formats.common import (
+    evidence_text,
+    plural,
+    printable_report,
+    rule_ids,
+    scanned,
+    suppressed,
+    title,
+    verdict,
+    where,
+)
+from keyless.audit.formats.status import failure_lines, rules_note
 from keyless.audit.model import SEVERITIES_DESCENDING, AuditFinding, Report, RepositoryReport, summarise
 from keyless.catalog import AWS_PAGE
 
@@ -25,16 +36,26 @@ def _severity_counts(counts: dict[str, int], style: _Style) -> str:
     return ", ".join(parts) if parts else style("clean", "clean")
 
 
-def _summary(summary: dict[str, Any], style: _Style, out: list[str], by_file: bool = True) -> None:
-    out.append(f"  {verdict(summary['total'])}: {_severity_counts(summary['by_severity'], style)}"
+def _verdict(summary: dict[str, Any], style: _Style) -> str:
+    """'3 findings: CRITICAL 1, HIGH 2', or just 'clean' (not 'clean: clean')."""
+    if summary["total"] == 0:
+        return style(verdict(0), "clean")
+    return f"{verdict(summary['total'])}: {_severity_counts(summary['by_severity'], style)}"
+
+
+def _summary(summary: dict[str, Any], style: _Style, out: list[str], by_file: bool = True,
+             compact: bool = False) -> None:
+    out.append(f"  {_verdict(summary, style)}"
                f"  ({scanned(summary)}; {plural(summary['errors'], 'unreadable file')}"
-               + (f", {summary['suppressed_by_baseline']} in baseline" if summary["suppressed_by_baseline"] else "")
+               + (f", {suppressed(summary)}" if suppressed(summary) else "")
                + ")")
     out.append("")
     out.append(style("  By recommendation", "bold") + style(f"  ({AWS_PAGE})", "dim"))
     for rec in summary["by_recommendation"]:
         count = style(f"{rec['count']:>5}", "clean" if rec["count"] == 0 else "bold")
         out.append(f"  {count}  {rec['title']}")
+    if compact:
+        return
     out.append("")
     out.append(style("  By rule", "bold"))
     for r in summary["by_rule"]:
@@ -60,15 +81,21 @@ def _finding(f: AuditFinding, style: _Style, out: list[str]) -> None:
     out.append(style(f"            fix: {f.fix}", "dim"))
 
 
-def _repository(repo: RepositoryReport, style: _Style, out: list[str], with_summary: bool) -> None:
+def _compact_finding(f: AuditFinding, style: _Style, out: list[str]) -> None:
+    """One line: severity, place, rule, resource and what was found (no evidence or fix lines)."""
+    out.append(f"  {style(f'{f.severity:<8}', f.severity)}  {where(f)}  {style(f.rule, 'bold')}  {f.resource}: {f.headline}")
+
+
+def _repository(repo: RepositoryReport, style: _Style, out: list[str], with_summary: bool,
+                compact: bool = False) -> None:
     if with_summary:
         out.append(style(f"== {repo.name} ({repo.path}) ==", "bold"))
-        _summary(summarise([repo]), style, out, by_file=False)
+        _summary(summarise([repo]), style, out, by_file=False, compact=compact)
         out.append("")
     if repo.findings:
         out.append(style("  Findings", "bold"))
         for f in repo.findings:
-            _finding(f, style, out)
+            (_compact_finding if compact else _finding)(f, style, out)
     if repo.errors:
         out.append(style("  Files that could not be read or parsed (their findings are missing)", "bold"))
         for e in repo.errors:
@@ -76,14 +103,29 @@ def _repository(repo: RepositoryReport, style: _Style, out: list[str], with_summ
     out.append("")
 
 
-def render_terminal(report: Report, colour: bool = False) -> str:
+def render_terminal(report: Report, colour: bool = False, compact: bool = False) -> str:
+    """The full report; `compact` gives one line per finding and only the by-recommendation summary."""
+    report = printable_report(report)  # text from merged reports never acts on the terminal
     style = _Style(colour)
     out = [style(title(report), "bold")]
+    _status(report, style, out)
     overall = summarise(report.repositories)
-    _summary(overall, style, out)
+    _summary(overall, style, out, compact=compact)
     out.append("")
     many = len(report.repositories) > 1
     for repo in report.repositories:
         repo.sort()
-        _repository(repo, style, out, with_summary=many)
+        _repository(repo, style, out, with_summary=many, compact=compact)
+    if not report.complete:  # a long report scrolls its top away: say it again at the end
+        out.append(style(failure_lines(report)[0], "CRITICAL"))
     return "\n".join(out).rstrip() + "\n"
+
+
+def _status(report: Report, style: _Style, out: list[str]) -> None:
+    failed = failure_lines(report)
+    if failed:
+        out.append(style(f"  {failed[0]}", "CRITICAL"))
+        out.extend(f"    - {line}" for line in failed[1:])
+    note = rules_note(report)
+    if note:
+        out.append(style(f"  {note}", "dim"))

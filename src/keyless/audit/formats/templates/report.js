@@ -1,32 +1,3 @@
-"""The inline stylesheet and script of the HTML report (no external assets: it must work offline)."""
-
-CSS = """
-:root { --critical: #8b0000; --high: #d62728; --medium: #e6a100; --low: #1f77b4; --ok: #2ca02c; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem; color: #1d1d1f; }
-h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
-.meta { color: #666; margin-top: 0; }
-table { border-collapse: collapse; margin: .6rem 0 1.2rem; }
-th, td { border: 1px solid #ddd; padding: .3rem .5rem; vertical-align: top; text-align: left; }
-th { background: #f4f4f6; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-td.zero { color: var(--ok); }
-table.findings th { cursor: pointer; user-select: none; white-space: nowrap; }
-table.findings th[aria-sort=ascending]::after { content: " \\25B2"; }
-table.findings th[aria-sort=descending]::after { content: " \\25BC"; }
-table.findings td { font-size: 13px; }
-code { font-size: 12px; background: #f4f4f6; padding: 0 .2rem; }
-.sev { font-weight: 600; }
-.sev-CRITICAL { color: var(--critical); } .sev-HIGH { color: var(--high); }
-.sev-MEDIUM { color: var(--medium); } .sev-LOW { color: var(--low); }
-.controls { display: flex; gap: .8rem; align-items: center; flex-wrap: wrap; margin: 1rem 0; }
-.controls input { min-width: 18rem; padding: .3rem; }
-.fix { color: #555; }
-.example { background: #eef; border-radius: 3px; padding: 0 .3rem; font-size: 12px; }
-tr.finding[hidden] { display: none; }
-svg text { font: 12px system-ui, sans-serif; }
-"""
-
-JS = r"""
 (function () {
   var rank = {CRITICAL: 4, HIGH: 3, MEDIUM: 2, LOW: 1};
   var text = document.getElementById('filter');
@@ -71,6 +42,18 @@ JS = r"""
     var box = el.getBoundingClientRect(), style = window.getComputedStyle(el);
     return box.width > 0 && box.height > 0 && style.visibility !== 'hidden' && style.display !== 'none';
   }
+  // Whether every chart label ends left of the bars: what a reader sees as a label cut or overlapped.
+  function labelsFit() {
+    var chart = document.getElementById('chart');
+    if (!chart || !chart.getBBox) { return false; }
+    var bars = chart.querySelectorAll('rect.bar'), left = Infinity;
+    Array.prototype.forEach.call(bars, function (bar) { left = Math.min(left, bar.x.baseVal.value); });
+    if (left === Infinity) { left = Number(chart.getAttribute('width')); }
+    return Array.prototype.every.call(chart.querySelectorAll('text.label'), function (label) {
+      var box = label.getBBox();
+      return box.width > 0 && box.x + box.width <= left;
+    });
+  }
   function fromHash() {
     var params = {};
     window.location.hash.replace(/^#/, '').split('&').forEach(function (pair) {
@@ -91,9 +74,10 @@ JS = r"""
     document.body.dataset.chartVisible = String(visible(document.getElementById('chart')));
     var firstTable = document.querySelector('table.findings');
     document.body.dataset.tableVisible = String(firstTable ? visible(firstTable) : false);
+    document.body.dataset.chartLabelsFit = String(labelsFit());
+    document.body.dataset.failedBannerVisible = String(visible(document.getElementById('run-failed')));
     document.body.dataset.ready = 'true';
   }
   window.addEventListener('hashchange', fromHash);
   fromHash();
 })();
-"""
