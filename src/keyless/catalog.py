@@ -11,6 +11,18 @@ from functools import lru_cache
 
 AWS_PAGE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/security-creds-programmatic-access.html"
 
+# Where keyless lives, and where each rule's page (docs/rules/<slug>.md) is read on the web: checkov's
+# `Guide:` link, cfn-lint's rule source, the audit's links and both SARIF outputs' `helpUri` derive from
+# these two lines. A fork that publishes its own copy of the pages changes them here (README, "Forks").
+HOME_URL = "https://github.com/keyless-dev/keyless"
+RULE_PAGES_URL = f"{HOME_URL}/blob/main/docs/rules/"
+
+# GitHub code scanning ranks an alert by the rule's `security-severity` (above 9.0 critical, 7.0 to 8.9
+# high, 4.0 to 6.9 medium, 0.1 to 3.9 low). keyless uses one score from the middle of each band, and
+# both its SARIF files (the audit's, and checkov's via keyless.engines.checkov_sarif) take it from here.
+SECURITY_SEVERITY = {"CRITICAL": "9.5", "HIGH": "8.0", "MEDIUM": "5.5", "LOW": "3.0"}
+SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW": "note"}
+
 
 @dataclass(frozen=True)
 class Recommendation:
@@ -65,7 +77,12 @@ class Rule:
 
     @property
     def guideline(self) -> str:
-        return AWS_PAGE
+        """The rule's own page: what it flags, why, examples, how to fix and suppress it."""
+        return f"{RULE_PAGES_URL}{self.slug}.md"
+
+    @property
+    def security_severity(self) -> str:
+        return SECURITY_SEVERITY[self.severity]
 
 
 RULES: tuple[Rule, ...] = (

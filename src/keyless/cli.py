@@ -42,6 +42,7 @@ def _checkov(argv: Sequence[str]) -> int:
 
     logmask.install()  # before checkov parses anything: its debug log quotes code that fails to evaluate
     logmask.mask_console()  # and its expression evaluator prints failing expressions to stderr directly
+    import keyless.engines.checkov_sarif  # noqa: F401  (importing it makes checkov's SARIF valid for keyless findings)
     args = list(argv)
     extra = ["--external-checks-dir", CHECKS_DIR]
     if "--skip-download" not in args:
@@ -55,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["checkov"]:
         return _checkov(argv[1:])
+    if argv[:1] == ["cfn-lint"]:
+        from keyless.cfn_lint_command import main as cfn_lint_templates
+
+        return cfn_lint_templates(argv[1:])
     parser = argparse.ArgumentParser(prog="keyless", description=__doc__)
     try:
         from keyless.audit.cli import _Version
@@ -69,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     checks = commands.add_parser("checks-dir", help="print the installed checks folder, for --external-checks-dir")
     checks.set_defaults(func=_checks_dir)
     commands.add_parser("checkov", help="run checkov with the keyless checks loaded (arguments pass through)")
+    commands.add_parser("cfn-lint", help="run cfn-lint with the keyless rules on the CloudFormation templates among "
+                                         "the files, folders and globs given (options pass through)")
     _add_optional_commands(commands)
     args = parser.parse_args(argv)
     return int(args.func(args))

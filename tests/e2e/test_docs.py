@@ -190,8 +190,7 @@ def test_github_workflow_uploads_the_sarif_its_scan_writes(tmp_path: Path) -> No
     assert "pull_request" in workflow[True]  # YAML 1.1 reads the key `on` as True
     job = workflow["jobs"]["keyless"]
     assert job["permissions"]["security-events"] == "write"
-    assert any("pip install keyless" in str(s.get("run", "")) for s in job["steps"])
-    assert "keyless.cfn_lint" in _step(job, "cfn-lint")
+    assert "keyless cfn-lint" in _step(job, "keyless cfn-lint")
     upload = [s for s in job["steps"] if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@")]
     assert len(upload) == 1 and upload[0]["if"].startswith("always()")
     (tmp_path / "bad.tf").write_text(BAD_TF, encoding="utf-8")
@@ -208,9 +207,9 @@ def test_gitlab_ci_reports_the_junit_its_scan_writes(tmp_path: Path) -> None:
     jobs = {k: v for k, v in pipeline.items() if isinstance(v, dict) and "script" in v}
     assert set(jobs) == {"keyless-checkov", "keyless-cfn-lint"}
     for job in jobs.values():
-        assert job["artifacts"]["when"] == "always" and "pip install keyless" in job["script"]
-    lint = next(line for line in jobs["keyless-cfn-lint"]["script"] if line.startswith("cfn-lint"))
-    assert "--append-rules keyless.cfn_lint" in lint and "--format junit" in lint
+        assert job["artifacts"]["when"] == "always" and 'pip install "$KEYLESS"' in job["script"]
+    lint = next(line for line in jobs["keyless-cfn-lint"]["script"] if line.startswith("keyless cfn-lint"))
+    assert "--format junit" in lint
     assert lint.endswith("> " + jobs["keyless-cfn-lint"]["artifacts"]["reports"]["junit"])
     checkov = jobs["keyless-checkov"]
     (tmp_path / "bad.tf").write_text(BAD_TF, encoding="utf-8")

@@ -8,14 +8,16 @@ and a column for the squiggle.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from keyless.catalog import AWS_PAGE, rule
+from keyless.catalog import rule
 
 CFN_LINT = str(Path(sys.executable).parent / "cfn-lint")
 RC = "append_rules:\n  - keyless.cfn_lint\n"
@@ -87,7 +89,7 @@ def test_resource_rules_are_placed_inside_their_resource(findings: list[dict[str
 
 def test_findings_carry_what_the_hover_shows(findings: list[dict[str, Any]]) -> None:
     key_id = next(f for f in findings if f["Rule"]["Id"] == rule("hardcoded-access-key-id").cfn_lint_id)
-    assert key_id["Level"] == "Error" and key_id["Rule"]["Source"] == AWS_PAGE
+    assert key_id["Level"] == "Error" and key_id["Rule"]["Source"] == rule("hardcoded-access-key-id").guideline
     assert "AKIAIOSFODNN7EXAMPLE" not in key_id["Message"], "the key is masked in the message"
     profile = next(f for f in findings if f["Rule"]["Id"] == rule("ec2-instance-without-profile").cfn_lint_id)
     assert profile["Level"] == "Warning" and profile["Location"]["Path"][:2] == ["Resources", "Web"]
@@ -101,3 +103,57 @@ def test_without_the_rc_file_no_keyless_rule_runs(tmp_path: Path) -> None:
 def test_the_rc_file_can_ignore_a_keyless_rule(tmp_path: Path) -> None:
     ids = {f["Rule"]["Id"] for f in _lint(tmp_path, RC + "ignore_checks:\n  - WK006\n")}
     assert "EK003" in ids and "WK006" not in ids
+
+
+# --- the configuration docs/editor.md documents -------------------------------------------------------
+
+EDITOR_DOC = Path(__file__).resolve().parents[2] / "docs" / "editor.md"
+
+
+def _blocks(lang: str) -> list[str]:
+    return re.findall(rf"^```{lang}\n(.*?)^```$", EDITOR_DOC.read_text(encoding="utf-8"), re.M | re.S)
+
+
+def _extension_argv(settings: dict[str, Any]) -> list[str]:
+    """The command line the extension builds from its settings."""
+    argv = [CFN_LINT, "--format", "json", "--include-checks", "I"]
+    for module in settings.get("cfnLint.appendRules", []):
+        argv += ["--append-rules", module]
+    if settings.get("cfnLint.ignoreRules"):
+        argv += ["--ignore-checks", *settings["cfnLint.ignoreRules"]]
+    return [*argv, "--", "template.yaml"]
+
+
+def _documented_settings() -> dict[str, Any]:
+    (settings,) = [json.loads(block) for block in _blocks("json")]
+    return settings
+
+
+def test_documented_editor_path_is_one_the_extension_can_run() -> None:
+    path = _documented_settings()["cfnLint.path"]
+    assert path.startswith("/") and "${" not in path and not path.startswith("~"), path
+
+
+@pytest.mark.parametrize("rc", [b for b in _blocks("yaml") if "append_rules" in b], ids=lambda b: b.splitlines()[-1])
+def test_documented_rc_files_load_the_keyless_rules_once(tmp_path: Path, rc: str) -> None:
+    (tmp_path / "template.yaml").write_text(TEMPLATE, encoding="utf-8")
+    (tmp_path / ".cfnlintrc").write_text(rc, encoding="utf-8")
+    done = subprocess.run(_extension_argv(_documented_settings()), cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert "DuplicateRuleError" not in done.stderr + done.stdout
+    ids = {f["Rule"]["Id"] for f in json.loads(done.stdout)}
+    assert "EK003" in ids
+    ignored = yaml.safe_load(rc).get("ignore_checks", [])
+    assert not ids & set(ignored)
+
+
+def test_merge_configs_with_append_rules_in_both_places_is_what_breaks(tmp_path: Path) -> None:
+    """Why the docs keep the rules in the rc file only: the combination they warn about really fails."""
+    (tmp_path / "template.yaml").write_text(TEMPLATE, encoding="utf-8")
+    (tmp_path / ".cfnlintrc").write_text("merge_configs: true\n" + RC, encoding="utf-8")
+    done = subprocess.run(_extension_argv({"cfnLint.appendRules": ["keyless.cfn_lint"]}), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert "DuplicateRuleError" in done.stderr + done.stdout
+    keyless = subprocess.run([str(Path(sys.executable).parent / "keyless"), "cfn-lint", "--format", "json", "--",
+                              "template.yaml"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "EK003" in {f["Rule"]["Id"] for f in json.loads(keyless.stdout)}, keyless.stderr[-2000:]

@@ -142,7 +142,8 @@ def test_sarif_is_valid_2_1_0(examples_report: Report) -> None:
     assert sarif["version"] == "2.1.0"
     run = sarif["runs"][0]
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == [r.slug for r in RULES]
+    assert [r["id"] for r in rules] == [r.checkov_id for r in RULES]
+    assert [r["properties"]["slug"] for r in rules] == [r.slug for r in RULES]
     assert all(r["helpUri"].startswith("https://") for r in rules)
     assert len(run["results"]) == len(examples_report.findings)
     for result in run["results"]:

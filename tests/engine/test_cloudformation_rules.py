@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode
 
-from keyless.catalog import AWS_PAGE, RULES, rule
+from keyless.catalog import RULES, rule
 from keyless.engines import run_cfn_lint, run_checkov
 from keyless.rules import cloudformation_scope, runs_everywhere
 
@@ -264,7 +264,7 @@ def test_cfn_lint_json_output(path: Path) -> None:
     entries = [e for e in json.loads(output) if e["Rule"]["Id"] in KEYLESS_IDS]
     assert len(entries) == len(keyless_matches(path))
     for entry in entries:
-        assert entry["Rule"]["Source"] == AWS_PAGE
+        assert entry["Rule"]["Source"] == rule(entry["Rule"]["Id"]).guideline
         assert entry["Location"]["Start"]["LineNumber"] > 1
         assert entry["Level"] in ("Error", "Warning")
     for secret in _fixture_secrets(path):

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from checkov.common.models.enums import CheckResult
 
-from keyless.catalog import AWS_PAGE, RULES, rule
+from keyless.catalog import RULES, rule
 from keyless.engines import checkov_adapter, run_checkov
 from keyless.rules import runs_everywhere
 
@@ -167,7 +167,7 @@ def test_failed_records_carry_severity_guideline_and_path(tf_records: list[Any],
         else:
             want = rule(slug).severity
         assert record.severity is not None and record.severity.name == want, record.resource
-        assert record.guideline == AWS_PAGE
+        assert record.guideline == rule(slug).guideline and record.guideline.endswith(f"/docs/rules/{slug}.md")
         details = " ".join(record.details)
         assert re.search(DETAIL_PATHS[slug], details), f"{record.resource}: {details}"
         assert rule(slug).recommendation.title in details

@@ -25,6 +25,7 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 from keyless.catalog import SEVERITIES, rule
 from keyless.detect.material import mask_known
 from keyless.engines import checkov_seam, logmask
+from keyless.engines.checkov_sarif import checkov_details
 from keyless.findings import Finding
 from keyless.lang.cloudformation_parsing import TemplateError, load_cloudformation
 from keyless.lang.terraform import Block, unwrap
@@ -101,7 +102,7 @@ class _KeylessCheckMixin:
             conf[f"{self.id}{_MASK_KEY}{i}"] = variant
         worst = max((f.effective_severity for f in mine), key=SEVERITIES.index)
         self.severity = Severities[getattr(BcSeverities, worst)]
-        self.details = [f.message for f in mine]
+        self.details = checkov_details(mine)  # keyless.engines.checkov_sarif keeps them out of checkov's SARIF attachments
         for observe in _failure_observers:
             observe(self, conf, mine)
         return CheckResult.FAILED
