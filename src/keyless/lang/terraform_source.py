@@ -13,8 +13,8 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from stat import S_ISREG
 from functools import lru_cache
+from stat import S_ISREG
 from typing import Any
 
 log = logging.getLogger(__name__)
