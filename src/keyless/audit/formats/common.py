@@ -38,8 +38,16 @@ def title(report: Report) -> str:
     return f"keyless audit: {len(names)} repositories"
 
 
-def verdict(count: int) -> str:
+def verdict(count: int, complete: bool = True) -> str:
+    """'clean' only for a run that completed: a failed run's zero is not a clean bill."""
+    if not complete:
+        return f"{count} finding{'s' if count != 1 else ''} (incomplete: the run failed)"
     return "clean" if count == 0 else f"{count} finding{'s' if count != 1 else ''}"
+
+
+def counts_of(report: Report, repositories: list[RepositoryReport]) -> dict[str, Any]:
+    """The summary of some of a report's repositories, marked with whether the run completed."""
+    return {**summarise(repositories), "complete": report.complete}
 
 
 def suppressed(summary: dict[str, Any]) -> str:
@@ -69,7 +77,7 @@ def worst_first(findings: list[AuditFinding]) -> list[AuditFinding]:
 def rank_repositories(report: Report) -> list[tuple[RepositoryReport, dict[str, Any]]]:
     """Repositories with their summaries, the most severe first: by CRITICAL, HIGH, MEDIUM, LOW counts, then by
     unreadable files (whose findings are missing), then by name."""
-    rows = [(repo, summarise([repo])) for repo in report.repositories]
+    rows = [(repo, counts_of(report, [repo])) for repo in report.repositories]
     rows.sort(key=lambda row: ([-row[1]["by_severity"][s] for s in SEVERITIES_DESCENDING], -row[1]["errors"],
                                row[0].name))
     return rows

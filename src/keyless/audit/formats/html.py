@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from keyless.audit.formats.common import (
+    counts_of,
     key_note,
     plural,
     rank_repositories,
@@ -30,7 +31,7 @@ from keyless.audit.formats.common import (
     verdict,
     worst_first,
 )
-from keyless.audit.model import SEVERITIES_DESCENDING, AuditFinding, Report, RepositoryReport, severity_rank, summarise
+from keyless.audit.model import SEVERITIES_DESCENDING, AuditFinding, Report, RepositoryReport, severity_rank
 from keyless.catalog import AWS_PAGE, RECOMMENDATIONS
 
 FILL = {"CRITICAL": "#8b0000", "HIGH": "#d62728", "MEDIUM": "#e6a100", "LOW": "#1f77b4"}
@@ -109,8 +110,8 @@ def _finding_view(f: AuditFinding) -> dict[str, Any]:
             "sort_severity": 9 - severity_rank(f.severity), "sort_place": f"{f.file}:{f.line:08d}"}
 
 
-def _repository_view(repo: RepositoryReport, index: int, many: bool) -> dict[str, Any]:
-    summary = summarise([repo])
+def _repository_view(report: Report, repo: RepositoryReport, index: int, many: bool) -> dict[str, Any]:
+    summary = counts_of(report, [repo])
     return {"repo": repo, "anchor": f"repository-{index + 1}", "summary": summary, "tool": tool_text(repo.tool),
             "findings": [_finding_view(f) for f in worst_first(repo.findings)], "many": many}
 
@@ -126,13 +127,13 @@ def _top_tool(report: Report) -> str:
 def render_html(report: Report) -> str:
     for repo in report.repositories:
         repo.sort()
-    summary = summarise(report.repositories)
+    summary = counts_of(report, report.repositories)
     many = len(report.repositories) > 1
     page = _environment().get_template("report.html.j2")
     return page.render(
         title=title(report), failures=list(report.failures), generated_at=report.generated_at,
         tool=_top_tool(report), aws_page=AWS_PAGE, summary=summary, many=many, chart=chart(summary),
         ranking=ranking(report) if many else [], severities=SEVERITIES_DESCENDING, recommendations=RECOMMENDATIONS,
-        repositories=[_repository_view(r, i, many) for i, r in enumerate(report.repositories)],
+        repositories=[_repository_view(report, r, i, many) for i, r in enumerate(report.repositories)],
         verdict=verdict, plural=plural, scanned=scanned, suppressed=suppressed, css=_asset("report.css"), js=_asset("report.js"),
     ) + "\n"

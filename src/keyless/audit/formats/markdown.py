@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from keyless.audit.formats.common import evidence_text, plural, rule_ids, scanned, suppressed, title, verdict, where
+from keyless.audit.formats.common import counts_of, evidence_text, plural, rule_ids, scanned, suppressed, title, verdict, where
 from keyless.audit.formats.markdown_text import code_cell, text_cell
 from keyless.audit.formats.status import failure_lines, rules_note
-from keyless.audit.model import SEVERITIES_DESCENDING, Report, RepositoryReport, summarise
+from keyless.audit.model import SEVERITIES_DESCENDING, Report, RepositoryReport
 from keyless.catalog import AWS_PAGE
 
 
@@ -18,7 +18,7 @@ def cell(text: object) -> str:
 
 def _summary(summary: dict[str, Any], out: list[str], level: str) -> None:
     severities = ", ".join(f"{s} {summary['by_severity'][s]}" for s in SEVERITIES_DESCENDING if summary["by_severity"][s])
-    out.append(f"**{verdict(summary['total'])}**" + (f" ({severities})" if severities else "")
+    out.append(f"**{verdict(summary['total'], summary['complete'])}**" + (f" ({severities})" if severities else "")
                + f" in {scanned(summary)}; {plural(summary['errors'], 'file')} could not be read or parsed"
                + (f"; {suppressed(summary)}" if suppressed(summary) else "") + ".")
     out.append("")
@@ -73,13 +73,13 @@ def render_markdown(report: Report) -> str:
     if many:
         out.append("## Overall")
         out.append("")
-    _summary(summarise(report.repositories), out, "###" if many else "##")
+    _summary(counts_of(report, report.repositories), out, "###" if many else "##")
     for repo in report.repositories:
         repo.sort()
         if many:
             out.append(f"## {cell(repo.name)}")
             out.append("")
-            _summary(summarise([repo]), out, "###")
+            _summary(counts_of(report, [repo]), out, "###")
         _repository(repo, out, "###" if many else "##")
     return "\n".join(out).rstrip() + "\n"
 

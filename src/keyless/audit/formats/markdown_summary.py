@@ -13,8 +13,18 @@ from collections import Counter
 from typing import Any
 
 from keyless.audit.formats import markdown_text
-from keyless.audit.formats.common import plural, rank_repositories, rule_ids, scanned, title, verdict, where, worst_first
-from keyless.audit.model import SEVERITIES_DESCENDING, AuditFinding, Report, summarise
+from keyless.audit.formats.common import (
+    counts_of,
+    plural,
+    rank_repositories,
+    rule_ids,
+    scanned,
+    title,
+    verdict,
+    where,
+    worst_first,
+)
+from keyless.audit.model import SEVERITIES_DESCENDING, AuditFinding, Report
 from keyless.catalog import AWS_PAGE
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -40,7 +50,7 @@ def code_cell(value: object, limit: int = CELL_CHARS) -> str:
 
 def _counts(summary: dict[str, Any]) -> str:
     severities = ", ".join(f"{s} {summary['by_severity'][s]}" for s in SEVERITIES_DESCENDING if summary["by_severity"][s])
-    return (f"**{verdict(summary['total'])}**" + (f" ({severities})" if severities else "")
+    return (f"**{verdict(summary['total'], summary['complete'])}**" + (f" ({severities})" if severities else "")
             + f" in {scanned(summary)}; {plural(summary['errors'], 'file')} could not be read or parsed"
             + (f"; {summary['suppressed_by_baseline']} in the baseline" if summary["suppressed_by_baseline"] else "")
             + ".")
@@ -96,7 +106,7 @@ def _left_out(findings: list[AuditFinding]) -> str:
 def render_markdown_summary(report: Report, max_chars: int = MAX_CHARS, max_findings: int = MAX_FINDINGS) -> str:
     for repo in report.repositories:
         repo.sort()
-    summary = summarise(report.repositories)
+    summary = counts_of(report, report.repositories)
     many = len(report.repositories) > 1
     out = [f"## {text_cell(title(report), 200)}", "", *_failures(report), _counts(summary), "", *_recommendations(summary)]
     if many:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from keyless.audit.formats.common import (
+    counts_of,
     evidence_text,
     plural,
     printable_report,
@@ -16,7 +17,7 @@ from keyless.audit.formats.common import (
     where,
 )
 from keyless.audit.formats.status import failure_lines, rules_note
-from keyless.audit.model import SEVERITIES_DESCENDING, AuditFinding, Report, RepositoryReport, summarise
+from keyless.audit.model import SEVERITIES_DESCENDING, AuditFinding, Report, RepositoryReport
 from keyless.catalog import AWS_PAGE
 
 _COLOURS = {"CRITICAL": "1;31", "HIGH": "31", "MEDIUM": "33", "LOW": "36", "clean": "32", "dim": "2", "bold": "1"}
@@ -39,8 +40,8 @@ def _severity_counts(counts: dict[str, int], style: _Style) -> str:
 def _verdict(summary: dict[str, Any], style: _Style) -> str:
     """'3 findings: CRITICAL 1, HIGH 2', or just 'clean' (not 'clean: clean')."""
     if summary["total"] == 0:
-        return style(verdict(0), "clean")
-    return f"{verdict(summary['total'])}: {_severity_counts(summary['by_severity'], style)}"
+        return style(verdict(0, summary["complete"]), "clean" if summary["complete"] else "CRITICAL")
+    return f"{verdict(summary['total'], summary['complete'])}: {_severity_counts(summary['by_severity'], style)}"
 
 
 def _summary(summary: dict[str, Any], style: _Style, out: list[str], by_file: bool = True,
@@ -86,11 +87,11 @@ def _compact_finding(f: AuditFinding, style: _Style, out: list[str]) -> None:
     out.append(f"  {style(f'{f.severity:<8}', f.severity)}  {where(f)}  {style(f.rule, 'bold')}  {f.resource}: {f.headline}")
 
 
-def _repository(repo: RepositoryReport, style: _Style, out: list[str], with_summary: bool,
+def _repository(report: Report, repo: RepositoryReport, style: _Style, out: list[str], with_summary: bool,
                 compact: bool = False) -> None:
     if with_summary:
         out.append(style(f"== {repo.name} ({repo.path}) ==", "bold"))
-        _summary(summarise([repo]), style, out, by_file=False, compact=compact)
+        _summary(counts_of(report, [repo]), style, out, by_file=False, compact=compact)
         out.append("")
     if repo.findings:
         out.append(style("  Findings", "bold"))
@@ -109,13 +110,13 @@ def render_terminal(report: Report, colour: bool = False, compact: bool = False)
     style = _Style(colour)
     out = [style(title(report), "bold")]
     _status(report, style, out)
-    overall = summarise(report.repositories)
+    overall = counts_of(report, report.repositories)
     _summary(overall, style, out, compact=compact)
     out.append("")
     many = len(report.repositories) > 1
     for repo in report.repositories:
         repo.sort()
-        _repository(repo, style, out, with_summary=many, compact=compact)
+        _repository(report, repo, style, out, with_summary=many, compact=compact)
     if not report.complete:  # a long report scrolls its top away: say it again at the end
         out.append(style(failure_lines(report)[0], "CRITICAL"))
     return "\n".join(out).rstrip() + "\n"
