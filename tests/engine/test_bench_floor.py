@@ -42,9 +42,10 @@ def test_no_op_checks_have_keyless_scopes_and_import_nothing_from_it(tmp_path: P
     assert sorted(tuple(sorted(s[5])) for s in specs) == sorted(tuple(sorted(c.supported_entities)) for c in registered)
 
     plain, importing = noop_checks(tmp_path)
-    tree = ROOT / "tests" / "fixtures"
-    plain_summary, plain_imports = _checkov_with(plain, tree / "cloudformation")
-    importing_summary, importing_imports = _checkov_with(importing, tree / "cloudformation")
+    templates = ROOT / "examples" / "cloudformation"
+    assert templates.is_dir()
+    plain_summary, plain_imports = _checkov_with(plain, templates)
+    importing_summary, importing_imports = _checkov_with(importing, templates)
     assert plain_imports == set()
     assert "keyless.engines.checkov_adapter" in importing_imports  # the variant that measures keyless's imports and masking
     assert plain_summary == importing_summary
