@@ -39,10 +39,10 @@ def title(report: Report) -> str:
 
 
 def verdict(count: int, complete: bool = True) -> str:
-    """'clean' only for a run that completed: a failed run's zero is not a clean bill."""
-    if not complete:
-        return f"{count} finding{'s' if count != 1 else ''} (incomplete: the run failed)"
-    return "clean" if count == 0 else f"{count} finding{'s' if count != 1 else ''}"
+    """'clean' only for a run that completed: a failed run's zero is not a clean bill (its banner says FAILED)."""
+    if count == 0:
+        return "clean" if complete else "0 findings (incomplete: the run failed)"
+    return f"{count} finding{'s' if count != 1 else ''}"
 
 
 def counts_of(report: Report, repositories: list[RepositoryReport]) -> dict[str, Any]:
