@@ -44,6 +44,14 @@ class Finding:
     # Where the offending value is written when that is not the reported entity itself (a variable's
     # default, a tfvars file): the absolute file and the line, for reports that point at the fix.
     written_at: tuple[str, int] | None = None
+    # The resources checkov reports the finding on, when that is not `resource` itself: a key in a
+    # CloudFormation Parameter default is reported on the resources that use the parameter (or the
+    # template's first resource for template-level text), while cfn-lint and the audit name the parameter.
+    reported_on: tuple[str, ...] = ()
+
+    @property
+    def checkov_resources(self) -> tuple[str, ...]:
+        return self.reported_on or (self.resource,)
 
     @property
     def rule(self) -> Rule:

@@ -256,6 +256,11 @@ def test_checkov_metadata_and_comments_apply_to_the_resource_reported(tmp_path: 
     key = _finding("hardcoded-access-key-id", "cloudformation", "t.yaml", "SkippedByCheckovMetadata",
                    "Parameters.DeployKeyId.Default")
     assert suppressed_by(key, None, None, suppressions) == INLINE
+    # The audit names the parameter itself; checkov reports it on the resources that use it (none
+    # here, so the first resource), whose skip then covers it.
+    named = _finding("hardcoded-access-key-id", "cloudformation", "t.yaml", "Parameters.DeployKeyId",
+                     "Parameters.DeployKeyId.Default")
+    assert suppressed_by(named, None, None, suppressions) == INLINE
     # cfn-lint's resource Metadata covers findings inside that resource only, by exact ID.
     other = _finding("ec2-instance-without-profile", "cloudformation", "t.yaml", "Reported", "Resources.Reported")
     inside = _finding("ec2-instance-without-profile", "cloudformation", "t.yaml", "SkippedByCfnLintMetadata",
@@ -373,3 +378,46 @@ def test_odd_metadata_is_no_suppression_and_no_crash(tmp_path: Path) -> None:
         "    Properties: {UserName: ci}\n", encoding="utf-8")
     report, failures = audit([str(tmp_path)], progress=False, jobs=1)
     assert failures == [] and [f.rule for f in report.findings] == ["iam-access-key"]
+
+
+USED_PARAMETER = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  UploaderKeyId:
+    Type: String
+    Default: AKIAWQ4K4SCRV4NSQBAB
+Resources:
+  Unrelated:
+    Type: AWS::SNS::Topic
+    Metadata:
+      checkov:
+        skip:
+          - id: CKV_KEYLESS_3
+  SkipsIt:
+    Type: AWS::SSM::Parameter
+    Metadata:
+      checkov:
+        skip:
+          - id: CKV_KEYLESS_3
+    Properties:
+      Type: String
+      Value: !Ref UploaderKeyId
+  KeepsIt:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Type: String
+      Value: !Sub "id=${UploaderKeyId}"
+"""
+
+
+def test_a_parameter_finding_is_suppressed_only_when_every_resource_using_it_skips_it(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(USED_PARAMETER)
+    key = _finding("hardcoded-access-key-id", "cloudformation", "t.yaml", "Parameters.UploaderKeyId",
+                   "Parameters.UploaderKeyId.Default")
+    # checkov still reports it on KeepsIt; the first resource's skip is unrelated.
+    assert suppressed_by(key, None, None, read_template_suppressions(str(path))) is None
+    path.write_text(USED_PARAMETER.replace("  KeepsIt:\n    Type: AWS::SSM::Parameter\n",
+                                           "  KeepsIt:\n    Type: AWS::SSM::Parameter\n    Metadata:\n"
+                                           "      checkov:\n        skip:\n          - id: CKV_KEYLESS_3\n"))
+    assert suppressed_by(key, None, None, read_template_suppressions(str(path))) == INLINE

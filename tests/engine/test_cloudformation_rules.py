@@ -9,7 +9,9 @@ Expectations come from the fixtures, never from keyless's own output:
   rule 3) says so in the template's own `Metadata: KeylessFixture: Fails: {LogicalId: [ID, ...]}`.
 
 How a cfn-lint match maps to a resource: cfn-lint has no notion of a reported resource, only a path.
-A match under `Resources/<Id>/...` belongs to `<Id>`; a match in Parameters, Mappings or Outputs
+A match under `Resources/<Id>/...` belongs to `<Id>`; a match in a Parameter belongs to the resources
+that use the parameter (`Ref`, or `${Name}` in a `Fn::Sub` that does not define Name itself); any
+other match outside Resources (Mappings, Outputs, Metadata, the Description, an unused parameter)
 belongs to the template's first resource, the only entity checkov can report such a value on.
 Rule 9 (EK009) is reported on the access key whose secret leaks (the issue's wording), while
 cfn-lint points at the leak itself (the output or the SSM parameter): the key is read from the
@@ -46,7 +48,7 @@ CFN_RULES = [r for r in RULES if r.cfn_lint_id]
 KEYLESS_IDS = {r.cfn_lint_id for r in CFN_RULES}
 EVERYWHERE = {r.cfn_lint_id for r in CFN_RULES if runs_everywhere(r.slug)}  # rules 3 and 4: failures only
 TEMPLATES_BY_NAME = {p.name: p for p in TEMPLATES}
-TEMPLATE_SECTIONS = ("Parameters", "Mappings", "Outputs", "Globals", "Metadata", "Conditions", "Rules")
+TEMPLATE_SECTIONS = ("Parameters", "Mappings", "Outputs", "Globals", "Metadata", "Conditions", "Rules", "Description")
 
 # Built-in cfn-lint errors a fixture is allowed to raise, by (file name, rule ID), with the reason.
 # Fixtures stay valid CloudFormation: keep this empty unless a case cannot be written validly.
@@ -117,16 +119,35 @@ def _leaked_keys(template: Mapping[str, Any], value: Any) -> set[str]:
     return found & keys
 
 
-def match_resource(template: Mapping[str, Any], rule_id: str, path: list[Any]) -> str:
-    """The resource a cfn-lint match is reported on (see the module docstring)."""
+def parameter_users(template: Mapping[str, Any], parameter: str) -> list[str]:
+    """Resources that refer to a parameter: `{"Ref": P}`, or `${P}` in a Sub that does not define P."""
+    def refers(value: Any) -> bool:
+        if isinstance(value, list):
+            return any(refers(v) for v in value)
+        if not isinstance(value, Mapping):
+            return False
+        if value.get("Ref") == parameter:
+            return True
+        sub = value.get("Fn::Sub")
+        text, names = (sub[0], sub[1]) if isinstance(sub, list) and len(sub) == 2 else (sub, {})
+        if isinstance(text, str) and f"${{{parameter}}}" in text and parameter not in names:
+            return True
+        return any(refers(v) for v in value.values())
+
+    return [str(name) for name, body in _resources(template).items() if refers(body)]
+
+
+def match_resources(template: Mapping[str, Any], rule_id: str, path: list[Any]) -> list[str]:
+    """The resources a cfn-lint match is reported on by checkov (see the module docstring)."""
     if rule_id == "EK009":
         leaked = _leaked_keys(template, _node(template, path))
         assert len(leaked) == 1, f"EK009 at {path} should point at exactly one leaked key, found {leaked}"
-        return leaked.pop()
+        return [leaked.pop()]
     if path[0] == "Resources":
-        return str(path[1])
+        return [str(path[1])]
     assert path[0] in TEMPLATE_SECTIONS, path
-    return next(iter(_resources(template)))
+    users = parameter_users(template, str(path[1])) if path[0] == "Parameters" and len(path) > 1 else []
+    return users or [next(iter(_resources(template)))]
 
 
 # --- cfn-lint --------------------------------------------------------------------------------------
@@ -147,7 +168,7 @@ def keyless_matches(path: Path) -> list[Any]:
 
 def cfn_lint_pairs(path: Path) -> set[Pair]:
     template = _load(path)
-    return {(m.rule.id, match_resource(template, m.rule.id, list(m.path))) for m in keyless_matches(path)}
+    return {(m.rule.id, name) for m in keyless_matches(path) for name in match_resources(template, m.rule.id, list(m.path))}
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)

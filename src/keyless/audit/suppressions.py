@@ -36,6 +36,7 @@ import yaml
 
 from keyless.audit.model import AuditFinding, FileError, RepositoryReport
 from keyless.catalog import RULES, rule
+from keyless.lang.cloudformation import Template
 from keyless.lang.cloudformation_parsing import load_cloudformation
 from keyless.rules import terraform_scope
 
@@ -172,6 +173,15 @@ class TemplateSuppressions:
     template: dict[str, Any]
     checkov_skips: dict[str, frozenset[str]]  # logical ID -> checkov IDs (Metadata and comments)
     cfn_lint_ignores: dict[str, frozenset[str]]  # logical ID -> cfn-lint rule IDs (resource Metadata)
+    # What checkov reports a finding outside Resources on: "Parameters.X" -> the resources using X,
+    # "" -> the template's first resource (for every other section). Read only when checkov skips exist.
+    outside_entities: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def checkov_entities(self, finding: AuditFinding) -> tuple[str, ...]:
+        """The resources checkov reports a finding on."""
+        if not self.outside_entities or finding.resource in self.outside_entities[" resources"]:
+            return (finding.resource,)
+        return self.outside_entities.get(finding.resource) or self.outside_entities[""] or (finding.resource,)
 
     @property
     def template_ignores(self) -> list[str]:
@@ -185,17 +195,37 @@ def read_template_suppressions(path: str) -> TemplateSuppressions:
     with open(path, "rb") as handle:
         data = handle.read()
     skips = _checkov_skips(path) if any(word in data for word in (b"checkov", b"bridgecrew", b"cortex:skip")) else {}
-    if b"cfn-lint" not in data:
+    if b"cfn-lint" not in data and not skips:
         return TemplateSuppressions({}, skips, {})
-    template = load_cloudformation(path, positions=False)
+    try:
+        template = load_cloudformation(path, positions=False)
+    except Exception:
+        if b"cfn-lint" in data:
+            raise
+        template = {}  # checkov read it; without cfn-lint's parse only its resources' own skips apply
     template = template if isinstance(template, dict) else {}
+    outside = _outside_entities(template) if skips and template else {}
+    if b"cfn-lint" not in data:
+        return TemplateSuppressions({}, skips, {}, outside)
     resources = template.get("Resources")
     ignores: dict[str, frozenset[str]] = {}
     for name, resource in (resources.items() if isinstance(resources, Mapping) else ()):
         listed = _nested(resource, "Metadata", "cfn-lint", "config", "ignore_checks")
         if isinstance(listed, list) and listed:
             ignores[str(name)] = frozenset(str(i) for i in listed)
-    return TemplateSuppressions(template, skips, ignores)
+    return TemplateSuppressions(template, skips, ignores, outside)
+
+
+def _outside_entities(template: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The resources checkov reports each Parameter's findings on, and the template's first resource."""
+    tpl = Template(template)
+    entities: dict[str, tuple[str, ...]] = {"": (tpl.first_resource,) if tpl.first_resource else (),
+                                            " resources": tuple(tpl.resources)}
+    for name in (template.get("Parameters") or {}) if isinstance(template.get("Parameters"), Mapping) else ():
+        users = tpl.users_of(str(name))
+        if users:
+            entities[f"Parameters.{name}"] = tuple(users)
+    return entities
 
 
 def _checkov_skips(path: str) -> dict[str, frozenset[str]]:
@@ -237,7 +267,8 @@ def suppressed_by(finding: AuditFinding, checkov: CheckovConfig | None, cfn_lint
 def checkov_suppresses(finding: AuditFinding, config: CheckovConfig | None,
                        template: TemplateSuppressions | None) -> str | None:
     if template is not None and finding.framework == "cloudformation" \
-            and finding.checkov_id in template.checkov_skips.get(finding.resource, ()):
+            and all(finding.checkov_id in template.checkov_skips.get(entity, ())
+                    for entity in template.checkov_entities(finding)):
         return INLINE
     return CONFIG if config is not None and not config.runs(finding) else None
 

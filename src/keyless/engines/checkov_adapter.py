@@ -281,7 +281,7 @@ class _CloudFormationCheck(_KeylessCheckMixin, CfnResourceCheck):
         logical_id = self.entity_path.rsplit(":", 1)[-1]
         path, definition = checkov_seam.cloudformation_template()
         findings = _cfn_findings(path, _Unhashed(definition))
-        return self._judge(conf, [f for f in findings if f.resource == logical_id], path)
+        return self._judge(conf, [f for f in findings if logical_id in f.checkov_resources], path)
 
 
 # --- registration --------------------------------------------------------------------------------

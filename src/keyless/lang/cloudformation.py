@@ -14,7 +14,7 @@ from keyless.detect.userdata import ACCESS_KEY_MARKER
 from keyless.detect.values import DYNAMIC_REFERENCE, Origin
 from keyless.lang.sam import with_globals
 
-TEMPLATE_SECTIONS = ("Parameters", "Mappings", "Outputs", "Conditions", "Metadata", "Rules")
+TEMPLATE_SECTIONS = ("Parameters", "Mappings", "Outputs", "Conditions", "Metadata", "Rules", "Description")
 ACCESS_KEY = "AWS::IAM::AccessKey"
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
@@ -36,6 +36,10 @@ class Template:
         }
         self.resources = with_globals(self.resources, template.get("Globals"))
         self.first_resource = next(iter(self.resources), "")
+
+    def users_of(self, parameter: str) -> list[str]:
+        """The resources that use a parameter (`Ref`, or `${Name}` in `Fn::Sub`), in template order."""
+        return [name for name, res in self.resources.items() if _uses(res, parameter)]
 
     def type_of(self, name: Any) -> str:
         res = self.resources.get(name) if isinstance(name, str) else None
@@ -155,6 +159,28 @@ class Template:
                 else:
                     found |= self.secret_references(arg)
         return found
+
+
+def _uses(value: Any, parameter: str, depth: int = 0) -> bool:
+    if depth > 200:
+        return False
+    if isinstance(value, list):
+        return any(_uses(v, parameter, depth + 1) for v in value)
+    if not isinstance(value, Mapping):
+        return False
+    for fn, arg in value.items():
+        if fn == "Ref" and arg == parameter:
+            return True
+        if fn == "Fn::Sub":
+            text, variables = (arg[0], arg[1]) if isinstance(arg, list) and len(arg) == 2 else (arg, {})
+            local = variables if isinstance(variables, Mapping) else {}
+            if isinstance(text, str) and parameter not in local and parameter in _SUB_VARIABLE.findall(text):
+                return True
+            if _uses(local, parameter, depth + 1):
+                return True
+        elif _uses(arg, parameter, depth + 1):
+            return True
+    return False
 
 
 def present(value: Any, tpl: Template) -> bool:

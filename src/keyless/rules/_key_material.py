@@ -62,16 +62,22 @@ def cloudformation(tpl: Template) -> list[Finding]:
 
 
 def _scan_template(tpl: Template) -> list[Finding]:
-    """Key material in every resource, in the template sections (attributed to the first resource,
-    the only entity checkov can report them on; the path still points at the value) and across the
-    parts of Fn::Join and Fn::Sub."""
+    """Key material in every resource, in the template's other sections and its Description, and
+    across the parts of Fn::Join and Fn::Sub.
+
+    A value outside Resources is named by where it is written (`Parameters.DeployKeyId`, what cfn-lint
+    and the audit report); checkov, which reports resources only, reports a parameter's value on the
+    resources that use the parameter, and template-level text (an unused parameter, Mappings, Outputs,
+    Metadata, the Description) on the template's first resource, the only entity that stands for the
+    template.
+    """
     findings: list[Finding] = []
     for name, res in tpl.resources.items():
         findings += key_material_findings(name, res.get("Properties"), ("Resources", name, "Properties"), ())
         findings += key_material_findings(name, res.get("Metadata"), ("Resources", name, "Metadata"), ("Metadata",))
     if tpl.first_resource:
         for section in TEMPLATE_SECTIONS:
-            findings += _section_findings(tpl.first_resource, section, tpl.raw.get(section))
+            findings += _section_findings(tpl, section, tpl.raw.get(section))
     # A joined secret already reported in the same resource, or at a parameter default that the
     # join pulled in, is not reported twice.
     reported = {(f.resource if f.path[0] == "Resources" else "", s) for f in findings for s in f.secrets}
@@ -117,19 +123,30 @@ def _is_logical_id(finding: Finding, template: Mapping[str, Any]) -> bool:
 _NAMED_ENTRY_VALUE = {"Parameters": "Default", "Outputs": "Value"}
 
 
-def _section_findings(anchor: str, section: str, value: Any) -> list[Finding]:
+def _section_findings(tpl: Template, section: str, value: Any) -> list[Finding]:
     value_key = _NAMED_ENTRY_VALUE.get(section)
     if value_key is None or not isinstance(value, Mapping):
-        return key_material_findings(anchor, value, (section,), (section,))
+        return _outside(tpl, section, "", key_material_findings(section, value, (section,), (section,)))
     findings: list[Finding] = []
     for entry, body in value.items():
+        label = f"{section}.{entry}"
         if not isinstance(body, Mapping):
-            findings += key_material_findings(anchor, body, (section, entry), (section, entry))
+            findings += _outside(tpl, section, entry, key_material_findings(label, body, (section, entry), (section, entry)))
             continue
         for key, item in body.items():
             if key == value_key:
                 path: Path = (section, entry, key)
-                findings += key_material_findings(anchor, item, path, path, name=str(entry))
+                found = key_material_findings(label, item, path, path, name=str(entry))
             else:
-                findings += key_material_findings(anchor, {key: item}, (section, entry), (section, entry))
+                found = key_material_findings(label, {key: item}, (section, entry), (section, entry))
+            findings += _outside(tpl, section, entry, found)
     return findings
+
+
+def _outside(tpl: Template, section: str, entry: Any, findings: list[Finding]) -> list[Finding]:
+    """Findings outside Resources, with the resources checkov reports them on (see `_scan_template`)."""
+    if not findings:
+        return findings
+    users = tpl.users_of(entry) if section == "Parameters" and isinstance(entry, str) else []
+    reported_on = tuple(users) or (tpl.first_resource,)
+    return [replace(f, reported_on=reported_on) for f in findings]

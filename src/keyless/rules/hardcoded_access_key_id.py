@@ -17,4 +17,4 @@ def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
 
 
 def cloudformation(name: str, tpl: Template) -> list[Finding]:
-    return [f for f in _key_material.cloudformation(tpl) if f.slug == SLUG and f.resource == name]
+    return [f for f in _key_material.cloudformation(tpl) if f.slug == SLUG and f.checkov_resources[0] == name]
