@@ -19,6 +19,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from test_cloudformation_rules import TEMPLATE_SECTIONS, _load, match_resources  # the sibling test module
 
 from keyless.audit.discover import SKIPPED_DIRECTORIES, TEMPLATE_SUFFIXES
 from keyless.audit.formats import render
@@ -26,8 +27,6 @@ from keyless.audit.model import Report, schema
 from keyless.audit.report import audit
 from keyless.catalog import RECOMMENDATIONS, RULES, rule
 from keyless.engines import run_cfn_lint, run_checkov
-
-from test_cloudformation_rules import TEMPLATE_SECTIONS, _load, match_resources  # noqa: I001 - the sibling test module
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
