@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 SKIPPED_DIRECTORIES = frozenset({".git", ".terraform", "node_modules", ".serverless"})
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 TERRAFORM_SUFFIXES = (".tf", ".tf.json")
+TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
 # Every name the audit or checkov's Terraform parser may open (checkov also reads .hcl and tfvars).
 OPENED_SUFFIXES = (*TERRAFORM_SUFFIXES, ".hcl", ".tfvars", ".tfvars.json", *TEMPLATE_SUFFIXES)
 _FILE_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
@@ -99,6 +100,9 @@ class Discovery:
     # Named like Terraform or a template but not regular files (FIFOs, sockets, devices): opening one
     # can block forever, so they are listed as unreadable and excluded from checkov's walk too.
     not_regular: list[str] = field(default_factory=list)
+    # Terraform text the audit reads itself for keys checkov never sees (comments, unused defaults,
+    # outputs, backends): every .tf file, and every tfvars file anywhere (`envs/prod.tfvars`).
+    terraform_texts: list[str] = field(default_factory=list)
 
 
 def walk(root: str, exclusions: Exclusions) -> Iterable[str]:
@@ -147,6 +151,8 @@ def discover(root: str, exclusions: Exclusions) -> Discovery:
                 found.unreadable[rel] = reason
                 found.not_regular.append(rel)
                 continue
+        if lower.endswith((".tf", *TFVARS_SUFFIXES)):
+            found.terraform_texts.append(rel)
         if lower.endswith(TERRAFORM_SUFFIXES):
             tf_dirs.add(os.path.dirname(rel) or ".")
         elif lower.endswith(TEMPLATE_SUFFIXES):

@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from keyless.audit import plan, workers
-from keyless.audit.discover import Exclusions, discover
+from keyless.audit.discover import TFVARS_SUFFIXES, Discovery, Exclusions, discover
 from keyless.audit.model import AuditFinding, FileError, RepositoryReport, make_finding
 from keyless.audit.progress import Progress
 from keyless.audit.workers import EngineFailure
@@ -29,6 +29,7 @@ from keyless.engines.cfn_lint_adapter import findings_with_lines
 from keyless.findings import Finding, dotted
 from keyless.lang.cloudformation_parsing import TemplateError, load_cloudformation
 from keyless.rules import scan_template
+from keyless.rules._key_material_text import root_of, text_findings
 
 log = logging.getLogger(__name__)
 Results = tuple[list[AuditFinding], list[FileError]]
@@ -114,6 +115,28 @@ def _written_at(finding: Finding, root: str) -> dict[str, Any]:
     return {"file": _rel(file, root), "line": line}
 
 
+def scan_terraform_text(root: str, found: Discovery, repository: str) -> list[AuditFinding]:
+    """Keys in Terraform text checkov never hands a check (`rules._key_material_text`), at file and line."""
+    dirs = {os.path.dirname(rel) or "." for rel in found.terraform_texts if rel.endswith(".tf")}
+    by_dir: dict[str, list[str]] = {}
+    for rel in found.terraform_texts:
+        if rel.endswith(".tf"):
+            by_dir.setdefault(os.path.dirname(rel) or ".", []).append(os.path.join(root, rel))
+    findings: list[AuditFinding] = []
+    for rel in found.terraform_texts:
+        folder = os.path.dirname(rel) or "."
+        if rel.endswith(TFVARS_SUFFIXES):
+            folder = root_of(folder, dirs)
+        for f in text_findings(os.path.join(root, rel), by_dir.get(folder, [])):
+            file, line = f.written_at or (os.path.join(root, rel), 1)
+            findings.append(make_finding(
+                f.slug, severity=f.effective_severity, framework="terraform", repository=repository,
+                file=_rel(file, root), line=line, resource=f.resource, path=dotted(f.path), message=f.message,
+                evidence=f.evidence, account_id=f.account_id, documentation_example=f.documentation_example,
+                secrets=f.secrets))
+    return findings
+
+
 # --- CloudFormation ----------------------------------------------------------------------------
 
 
@@ -190,5 +213,9 @@ def scan_repository(path: str, name: str, excludes: tuple[str, ...] = (), progre
     for findings, errors in workers.run(units, jobs, progress):
         repo.findings.extend(findings)
         repo.errors.extend(errors)
+    # What checkov already reported where it is written (a used default, terraform.tfvars) stays one finding.
+    reported = {(f.rule, f.file, f.line, f.evidence) for f in repo.findings if f.framework == "terraform"}
+    repo.findings.extend(f for f in scan_terraform_text(root, found, name)
+                         if (f.rule, f.file, f.line, f.evidence) not in reported)
     repo.sort()
     return repo
