@@ -154,18 +154,22 @@ def _block_findings(file: str, block: TopBlock, body: str, lines: list[str], mod
             for name, item in (value.items() if isinstance(value, dict) else ()):
                 found += _value_findings(file, f"local.{name}", item, ("local", name), lines, block, module_files)
         elif block.kind in ("variable", "output") and block.labels and isinstance(value, dict):
-            item = value.get(block.labels[0], value)
-            label = block.address
-            found += _value_findings(file, label, item, (block.kind, block.labels[0]), lines, block, module_files)
+            # A variable's default and an output's value are named by the variable or output itself.
+            name = block.labels[0]
+            body = value.get(name, value)
+            held = "default" if block.kind == "variable" else "value"
+            for key, item in (body.items() if isinstance(body, dict) else ()):
+                found += _value_findings(file, block.address, item, (block.kind, name, key), lines, block,
+                                         module_files, label=name if key == held else str(key))
         else:
             found += _value_findings(file, block.address, value, (block.kind, *block.labels), lines, block, [])
     return found
 
 
 def _value_findings(file: str, resource: str, value: Any, path: Path, lines: list[str], block: TopBlock,
-                    module_files: list[str]) -> list[Finding]:
+                    module_files: list[str], label: str | None = None) -> list[Finding]:
     findings = []
-    name = str(path[-1])
+    name = str(path[-1]) if label is None else label
     for where, material in find_key_material(value, path, name):
         line = next((n for n in range(block.start, block.end + 1) if material.value in lines[n - 1]), block.start)
         findings.append(_placed(material_finding(resource, where, dotted(where), material), file, line,
