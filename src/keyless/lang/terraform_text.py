@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 _HEREDOC = re.compile(r"<<-?\s*([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?$")
 _HEADER = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_-]*)((?:\s+(?:"[^"]*"|[A-Za-z_][A-Za-z0-9_-]*))*)\s*$')
+_INTERESTING = re.compile(r'[#/"<{}]')
+_STRING_STOP = re.compile(r'[\\"$%]')
+_INTERPOLATION_STOP = re.compile(r'["{}]')
 _LABEL = re.compile(r'"([^"]*)"|([A-Za-z_][A-Za-z0-9_-]*)')
 
 
@@ -70,6 +73,11 @@ def read(text: str) -> TerraformText:
             continue
         i, n = 0, len(line)
         while i < n:
+            if comment is None:
+                jump = _INTERESTING.search(line, i)
+                if jump is None:
+                    break
+                i = jump.start()
             if comment is not None:
                 close = line.find("*/", i)
                 if close < 0:
@@ -118,22 +126,47 @@ def read(text: str) -> TerraformText:
     return out
 
 
-def _string_end(line: str, i: int) -> int:
-    """The index after the closing quote of a string opened before `i` (or the line's end)."""
+def _string_end(line: str, i: int, depth: int = 0) -> int:
+    """The index after the closing quote of a string whose text starts at `i` (or the line's end).
+
+    Interpolations may hold braces and strings of their own (`"${jsonencode({ a = "}" })}"`).
+    """
     n = len(line)
-    nested = 0
     while i < n:
+        stop = _STRING_STOP.search(line, i)
+        if stop is None:
+            return n
+        i = stop.start()
         c = line[i]
         if c == "\\":
             i += 2
-            continue
-        if line.startswith("${", i) or line.startswith("%{", i):
-            nested += 1
-            i += 2
-            continue
-        if c == "}" and nested:
-            nested -= 1
-        elif c == '"' and not nested:
+        elif c == '"':
             return i + 1
+        elif c in "$%" and line.startswith("{", i + 1) and not (i > 0 and line[i - 1] == c):  # `$${` is literal
+            if depth > 20:
+                return n
+            i = _interpolation_end(line, i + 2, depth + 1)
+        else:
+            i += 1
+    return n
+
+
+def _interpolation_end(line: str, i: int, depth: int) -> int:
+    n, braces = len(line), 1
+    while i < n:
+        stop = _INTERPOLATION_STOP.search(line, i)
+        if stop is None:
+            return n
+        i = stop.start()
+        c = line[i]
+        if c == '"':
+            i = _string_end(line, i + 1, depth)
+            continue
+        if c == "{":
+            braces += 1
+        elif c == "}":
+            braces -= 1
+            if braces == 0:
+                return i + 1
         i += 1
     return n
