@@ -54,7 +54,7 @@ DETAIL_PATHS = {
     "ec2-instance-without-profile": r"\biam_instance_profile\b",
     "launch-template-without-profile": r"\biam_instance_profile\b",
     "credentials-in-compute": r"( at [\w.\[\]-]+|\buser_data(_base64)? of )",
-    "access-key-secret-exposed": r"(output\.\w+\.value|aws_ssm_parameter\.\w+\.value)",
+    "access-key-secret-exposed": r"(output\.\w+\.value|aws_ssm_parameter\.\w+\.value|local_file\.\w+\.content)",
 }
 # Exact paths for a sample of findings, written from the fixtures.
 SPOT_PATHS = {

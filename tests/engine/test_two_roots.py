@@ -2,7 +2,8 @@
 
 `tests/fixtures/two-roots`: `envs/dev` and `envs/prod` both declare `aws_instance.web`,
 `aws_iam_access_key.deploy` and a call of `modules/app`; only dev's hold keys and a login profile,
-only prod's key leaks through an output. Each tree is laid out in both folder orders, because the
+only prod's key leaks through an output. dev's key for a user "ops" has a namesake login profile
+only in prod: rules 2 and 9 match within a root. Each tree is laid out in both folder orders, because the
 first block found for an address used to win. Run through checkov (in process) and through the audit
 (batched, forked); `tests/e2e/test_two_roots_cli.py` runs `keyless checkov`.
 """
@@ -70,6 +71,9 @@ def test_checkov_keeps_each_roots_blocks_apart(tmp_path: Path, dev_first: bool) 
     assert ("access-key-secret-exposed", f"{p}/main.tf", "aws_iam_access_key.deploy") in where
     assert not {w for w in where if w[1] == f"{p}/main.tf" and w[0] != "access-key-secret-exposed"}
     assert not {w for w in where if w[1] == f"{d}/main.tf" and w[0] in ("access-key-secret-exposed",)}
+    # dev's "ops" key matches prod's login profile by name only: rule 1, never rule 2
+    assert ("iam-access-key", f"{d}/main.tf", "aws_iam_access_key.ops") in where
+    assert ("human-user-access-key", f"{d}/main.tf", "aws_iam_access_key.ops") not in where
     module_findings = {(slug, resource) for slug, file, resource in where if file == "modules/app/main.tf"}
     assert module_findings == {("hardcoded-access-key-id", "module.app.aws_lambda_function.app"),
                                ("credentials-in-compute", "module.app.aws_lambda_function.app")}

@@ -1,20 +1,163 @@
-"""What gives EC2 compute an instance profile, in each format: its own setting or its launch template's."""
+"""What gives EC2 compute credentials, in each format: an instance profile (its own, or its launch
+template's) that holds a role.
+
+An instance profile without a role gives an instance no credentials at all, which is what pushes
+people to copy access keys onto it; so a profile counts only when it can hold a role. What cannot be
+read (a profile or launch template outside the module or template, a value from a variable) gets the
+benefit of the doubt.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from keyless.lang.cloudformation import Template, present
+from keyless.lang.terraform import Block, TerraformModel, nested_blocks
 from keyless.lang.terraform import present as tf_present
+from keyless.lang.terraform_source import block_text
+
+# --- Terraform -----------------------------------------------------------------------------------
+
+PROFILE = "aws_iam_instance_profile"
+LAUNCH_TEMPLATE = "aws_launch_template"
+_PROFILE_REFERENCE = re.compile(r"\baws_iam_instance_profile\.([A-Za-z0-9_-]+)")
+_TEMPLATE_REFERENCE = re.compile(r"\baws_launch_template\.([A-Za-z0-9_-]+)")
+_LOCAL_REFERENCE = re.compile(r"\blocal\.([A-Za-z0-9_-]+)")
+# Who launches a template with a role of its own: EKS supplies the node role, and an AWS Batch compute
+# environment its `instance_role` (the instance profile Batch applies to the instances it launches).
+_ROLE_SUPPLIERS = ("aws_eks_node_group", "aws_batch_compute_environment")
+
+
+def profile_values(config: Mapping[str, Any]) -> list[Any]:
+    """The values that name an instance profile: `iam_instance_profile` (an attribute, or a block's
+    `name`/`arn`), `iam_instance_profile_arn` (spot fleets), and a `dynamic "iam_instance_profile"`
+    block's content, judged by what it would write."""
+    values: list[Any] = []
+    profile = config.get("iam_instance_profile")
+    for item in profile if isinstance(profile, list) else [profile]:
+        if isinstance(item, Mapping):
+            values += [item.get("name"), item.get("arn")]
+        else:
+            values.append(item)
+    values.append(config.get("iam_instance_profile_arn"))
+    for dynamic in nested_blocks(config, "dynamic"):
+        body = dynamic.get("iam_instance_profile")
+        content = body.get("content", body) if isinstance(body, Mapping) else None
+        if isinstance(content, Mapping):
+            values += [content.get("name"), content.get("arn")]
+    return values
 
 
 def terraform_has_profile(config: Mapping[str, Any]) -> bool:
-    """Whether a Terraform instance, launch template or launch configuration names an instance profile."""
-    profile = config.get("iam_instance_profile")
-    if isinstance(profile, Mapping):
-        return tf_present(profile.get("name")) or tf_present(profile.get("arn"))
-    return tf_present(profile)
+    """Whether a Terraform instance, launch template, launch configuration or fleet launch
+    specification names an instance profile."""
+    return any(tf_present(value) for value in profile_values(config))
+
+
+def _resources(model: TerraformModel, block: Block, type_: str) -> Iterator[Block]:
+    for other in model.in_scope(block):
+        if other.kind == "resource" and other.type == type_:
+            yield other
+
+
+def resource_name(block: Block) -> str:
+    """`web` for `module.a.aws_instance.web["x"]`: the name references use."""
+    found = re.search(rf"{re.escape(block.type)}\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?$", block.address)
+    return found.group(1) if found else block.name
+
+
+def _strings(values: list[Any]) -> list[str]:
+    return [v for v in values if isinstance(v, str) and v]
+
+
+def roleless_profile(block: Block, model: TerraformModel | None, config: Mapping[str, Any] | None = None) -> Block | None:
+    """The `aws_iam_instance_profile` of the block's own module that it names (by reference or by
+    literal name) when that profile has no `role`; None when it has one or cannot be read."""
+    if model is None:
+        return None
+    values = _strings(profile_values(block.config if config is None else config))
+    if not values:
+        return None
+    referenced = {m.group(1) for v in values for m in _PROFILE_REFERENCE.finditer(v)}
+    profiles = [p for p in _resources(model, block, PROFILE)
+                if resource_name(p) in referenced or p.config.get("name") in values]
+    if config is None and not profiles:
+        profiles = [t for t in model.targets(block, "iam_instance_profile") if t.kind == "resource" and t.type == PROFILE]
+    if profiles and not any(tf_present(p.config.get("role")) for p in profiles):
+        return profiles[0]
+    return None
+
+
+def launch_templates(block: Block, model: TerraformModel | None, spec: Mapping[str, Any],
+                     edge_label: str = "") -> list[Block]:
+    """The `aws_launch_template` resources of the block's module that a launch template specification
+    (`id`/`name`, `launch_template_id`/`launch_template_name`) points at: by reference, by the
+    template's literal name, or (`edge_label`) by the engine's reference edges. Empty when it cannot be
+    read (a data source, a variable, another module): the caller gives the benefit of the doubt."""
+    if model is None:
+        return []
+    values = _strings([spec.get(k) for k in ("id", "name", "launch_template_id", "launch_template_name")])
+    referenced = {m.group(1) for v in values for m in _TEMPLATE_REFERENCE.finditer(v)}
+    literal = {v for v in values if "." not in v and "${" not in v}
+    found = [t for t in _resources(model, block, LAUNCH_TEMPLATE)
+             if resource_name(t) in referenced or (t.config.get("name") in literal)]
+    if not found and edge_label:
+        found = [t for t in model.targets(block, edge_label) if t.kind == "resource" and t.type == LAUNCH_TEMPLATE]
+    return found
+
+
+def role_supplier(template: Block, model: TerraformModel | None) -> Block | None:
+    """An EKS node group, or an AWS Batch compute environment that sets `instance_role`, of the
+    template's module that launches it: they give the instances a role themselves.
+
+    Found through the engine's edges, through a local that names the template (the community EKS
+    module's `local.launch_template_id`), or in the user's own text: checkov renders a `dynamic
+    "launch_template"` block without its references, so no edge is left there.
+    """
+    if model is None:
+        return None
+    me = model.index_of(template)
+    name = resource_name(template)
+    literal_name = template.config.get("name")
+    for user in model.in_scope(template):
+        if user.kind != "resource" or user.type not in _ROLE_SUPPLIERS:
+            continue
+        if user.type == "aws_batch_compute_environment" and not _batch_instance_role(user):
+            continue
+        if _launches(user, model, me, name, literal_name):
+            return user
+    return None
+
+
+def _batch_instance_role(environment: Block) -> bool:
+    return any(tf_present(r.get("instance_role")) for r in nested_blocks(environment.config, "compute_resources"))
+
+
+def _launches(user: Block, model: TerraformModel, me: int | None, name: str, literal_name: Any) -> bool:
+    targets = list(model.targets(user))
+    if me is not None and any(model.index_of(t) == me for t in targets):
+        return True
+    text = block_text(user.file, user.lines)
+    if any(m.group(1) == name for m in _TEMPLATE_REFERENCE.finditer(text)):
+        return True
+    locals_used = {m.group(1) for m in _LOCAL_REFERENCE.finditer(text)} | {t.name for t in targets if t.kind == "locals"}
+    for local in model.in_scope(user):
+        if local.kind == "locals" and local.name in locals_used:
+            if me is not None and any(model.index_of(t) == me for t in model.targets(local)):
+                return True
+    if isinstance(literal_name, str) and literal_name:
+        specs = nested_blocks(user.config, "launch_template")
+        for resources in nested_blocks(user.config, "compute_resources"):
+            specs += nested_blocks(resources, "launch_template")
+        return any(literal_name in (s.get("name"), s.get("launch_template_name")) for s in specs)
+    return False
+
+
+# --- CloudFormation ------------------------------------------------------------------------------
+
+_NO_VALUE = {"Ref": "AWS::NoValue"}
 
 
 def launch_template_of(reference: Mapping[str, Any], tpl: Template) -> str | None:
@@ -35,6 +178,72 @@ def launch_template_of(reference: Mapping[str, Any], tpl: Template) -> str | Non
     return None
 
 
-def launch_template_has_profile(name: str, tpl: Template) -> bool:
+def profile_gaps(value: Any, tpl: Template) -> list[str]:
+    """Why an IamInstanceProfile value gives no credentials, one reason per case; [] when it does.
+
+    `Fn::If` is judged per branch, and a reason names the condition (`when condition X is false`):
+    an `AWS::NoValue` branch launches the instance without a profile. A launch template's
+    `{Arn: ...}`/`{Name: ...}` is read through. A profile of the template without `Roles` counts as none.
+    """
+    if isinstance(value, Mapping) and set(value) == {"Fn::If"}:
+        arg = value["Fn::If"]
+        if isinstance(arg, list) and len(arg) == 3:
+            return [f"{gap} when condition {arg[0]} is {truth}"
+                    for branch, truth in ((arg[1], "true"), (arg[2], "false"))
+                    for gap in profile_gaps(branch, tpl)]
+    if value == _NO_VALUE or not present(value, tpl):
+        return ["has no IamInstanceProfile"]
+    if isinstance(value, Mapping) and value and set(value) <= {"Arn", "Name"}:
+        inner = value.get("Arn") if "Arn" in value else value.get("Name")
+        return profile_gaps(inner, tpl)
+    profile = _profile_resource(value, tpl)
+    if profile is not None and not _has_roles(tpl.properties(profile).get("Roles"), tpl):
+        return [f"uses instance profile {profile}, which has no Roles"]
+    return []
+
+
+def _profile_resource(value: Any, tpl: Template) -> str | None:
+    if not isinstance(value, Mapping) or len(value) != 1:
+        return None
+    (fn, arg), = value.items()
+    if fn == "Fn::GetAtt":
+        arg = arg.split(".", 1)[0] if isinstance(arg, str) else (arg[0] if isinstance(arg, list) and arg else None)
+    elif fn != "Ref":
+        return None
+    return str(arg) if tpl.type_of(arg) == "AWS::IAM::InstanceProfile" else None
+
+
+def _has_roles(roles: Any, tpl: Template) -> bool:
+    if isinstance(roles, list):
+        return any(r != _NO_VALUE and present(r, tpl) for r in roles)
+    return roles != _NO_VALUE and present(roles, tpl)  # an intrinsic (If, Split...): benefit of the doubt
+
+
+def launch_template_gaps(name: str, tpl: Template) -> list[str]:
+    """Why a launch template of the template gives its instances no credentials ([] when it does)."""
     data = tpl.properties(name).get("LaunchTemplateData")
-    return isinstance(data, Mapping) and present(data.get("IamInstanceProfile"), tpl)
+    return profile_gaps(data.get("IamInstanceProfile") if isinstance(data, Mapping) else None, tpl)
+
+
+def launch_template_has_profile(name: str, tpl: Template) -> bool:
+    return not launch_template_gaps(name, tpl)
+
+
+def cfn_role_supplier(name: str, tpl: Template) -> str | None:
+    """An EKS node group, or a Batch compute environment with an InstanceRole, that launches the
+    launch template `name`: they give its instances a role themselves."""
+    for other, res in tpl.resources.items():
+        kind = res.get("Type")
+        props = tpl.properties(other)
+        if kind == "AWS::EKS::Nodegroup":
+            spec = props.get("LaunchTemplate")
+        elif kind == "AWS::Batch::ComputeEnvironment":
+            resources = props.get("ComputeResources")
+            if not isinstance(resources, Mapping) or not present(resources.get("InstanceRole"), tpl):
+                continue
+            spec = resources.get("LaunchTemplate")
+        else:
+            continue
+        if isinstance(spec, Mapping) and launch_template_of(spec, tpl) == name:
+            return other
+    return None

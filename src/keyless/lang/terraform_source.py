@@ -87,6 +87,18 @@ def written_at(file: str, lines: tuple[int, int], text: str) -> tuple[str, int] 
     return anywhere
 
 
+def block_text(file: str, lines: tuple[int, int]) -> str:
+    """A block's own lines as written (cached per file), or "" when they cannot be read.
+
+    For references an engine dropped: checkov renders a `dynamic` block's content without the
+    references it holds, so a node group's `launch_template { id = local.x }` leaves no edge.
+    """
+    start, end = lines
+    if not file or start < 1 or end < start:
+        return ""
+    return "".join(_lines_of(file)[start - 1:end])
+
+
 _TOP_LEVEL_BLOCK = re.compile(r"^[a-z_]+\b")
 _DEFINING_BLOCK = re.compile(r'^(?:variable\s+"|locals\s*\{)')
 

@@ -1,6 +1,9 @@
-"""Rule 7: a launch template or launch configuration without an instance profile.
+"""Rule 7: a launch template or launch configuration that gives its instances no credentials: no
+instance profile, or one without a role.
 
-A launch template used by an EKS node group passes: the node group supplies the node role.
+A launch template launched by an EKS node group, or by an AWS Batch compute environment that sets its
+own instance role, passes: those services give the instances a role themselves (EKS rejects a
+template that names a profile; Batch applies the compute environment's `instanceRole`).
 """
 
 from __future__ import annotations
@@ -9,9 +12,16 @@ from collections.abc import Mapping
 
 from keyless.detect.walk import Path
 from keyless.findings import Finding, simple_finding
-from keyless.lang.cloudformation import Template, present
+from keyless.lang.cloudformation import Template
 from keyless.lang.environment import CLOUDFORMATION_LAUNCH_TYPES, TERRAFORM_LAUNCH_TYPES
-from keyless.lang.instance_profiles import launch_template_has_profile, launch_template_of, terraform_has_profile
+from keyless.lang.instance_profiles import (
+    cfn_role_supplier,
+    launch_template_gaps,
+    profile_gaps,
+    role_supplier,
+    roleless_profile,
+    terraform_has_profile,
+)
 from keyless.lang.terraform import Block, TerraformModel
 
 SLUG = "launch-template-without-profile"
@@ -21,24 +31,31 @@ CLOUDFORMATION = CLOUDFORMATION_LAUNCH_TYPES
 
 def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
     if terraform_has_profile(block.config):
-        return []
-    if block.type == "aws_launch_template" and model is not None:
-        if any(s.type == "aws_eks_node_group" for s in model.sources(block)):
-            return []  # EKS node groups supply the node role themselves
-    return [simple_finding(SLUG, block.address, ("iam_instance_profile",),
-                           f"{block.address} has no instance profile (iam_instance_profile)")]
+        profile = roleless_profile(block, model)
+        if profile is None:
+            return []
+        what = (f"{block.address} uses instance profile {profile.address}, which sets no role "
+                f"(iam_instance_profile): it gives no credentials")
+    else:
+        what = f"{block.address} has no instance profile (iam_instance_profile)"
+    if block.type == "aws_launch_template" and role_supplier(block, model) is not None:
+        return []  # an EKS node group or a Batch compute environment supplies the role
+    return [simple_finding(SLUG, block.address, ("iam_instance_profile",), what)]
 
 
 def cloudformation(name: str, tpl: Template) -> list[Finding]:
     where: Path = ("Resources", name, "Properties")  # where the missing profile belongs
     if tpl.type_of(name) == "AWS::EC2::LaunchTemplate":
-        if launch_template_has_profile(name, tpl):
-            return []
-        for other, res in tpl.resources.items():
-            spec = tpl.properties(other).get("LaunchTemplate") if res.get("Type") == "AWS::EKS::Nodegroup" else None
-            if isinstance(spec, Mapping) and launch_template_of(spec, tpl) == name:
-                return []  # EKS node groups supply the node role themselves
+        gaps = launch_template_gaps(name, tpl)
+        if not gaps or cfn_role_supplier(name, tpl) is not None:
+            return []  # an EKS node group or a Batch compute environment supplies the role
+        data = tpl.properties(name).get("LaunchTemplateData")
         where = (*where, "LaunchTemplateData")
-    elif present(tpl.properties(name).get("IamInstanceProfile"), tpl):
-        return []
-    return [simple_finding(SLUG, name, where, f"{name} has no IamInstanceProfile")]
+        if isinstance(data, Mapping) and "IamInstanceProfile" in data:
+            where = (*where, "IamInstanceProfile")
+    else:
+        props = tpl.properties(name)
+        gaps = profile_gaps(props.get("IamInstanceProfile"), tpl)
+        if "IamInstanceProfile" in props:
+            where = (*where, "IamInstanceProfile")
+    return [simple_finding(SLUG, name, where, f"{name} {gap}") for gap in gaps]
