@@ -17,6 +17,7 @@ from keyless.findings import Finding, dotted, key_material_findings, material_fi
 from keyless.lang.cloudformation import TEMPLATE_SECTIONS, Template
 from keyless.lang.terraform import Block, TerraformModel, user_data_texts
 from keyless.lang.terraform_source import written_at
+from keyless.rules._referenced_material import referenced_key_material
 
 _last_block: tuple[Any, Any, list[Finding]] = (None, None, [])
 _last_template: tuple[Any, list[Finding]] = (None, [])
@@ -40,7 +41,8 @@ def _scan_block(block: Block, model: TerraformModel | None) -> list[Finding]:
     for attr, text in user_data_texts(block, model):
         if text != block.config.get(attr):  # a script looked up behind base64encode(local.x)
             findings += [f for f in key_material_findings(block.address, {attr: text}) if not seen.issuperset(f.secrets)]
-    return [_placed(f, block) for f in findings]
+    placed = [_placed(f, block) for f in findings]
+    return placed + referenced_key_material(block, model, {s for f in findings for s in f.secrets})
 
 
 def _placed(finding: Finding, block: Block) -> Finding:
