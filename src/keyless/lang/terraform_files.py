@@ -219,6 +219,8 @@ def _closing(text: str, start: int) -> int:
                 i += 1
             elif char == quote:
                 quote = ""
+        elif char == "\\":
+            i += 1  # a quote escaped by the parser's repr of an enclosing string (jsonencode({...}))
         elif char in "\"'":
             quote = char
         elif char in "([{":
@@ -247,9 +249,7 @@ def calls_in(text: str) -> Iterator[Call]:
             continue
         path, after = literal
         end = _closing(text, match.end())
-        if end < 0:
-            continue
-        rest = text[after:end].strip()
+        rest = text[after:end].strip() if end >= 0 else ""  # the path alone still names the file
         yield Call(match.group(1), path, rest[1:].strip() if rest.startswith(",") else "")
 
 
@@ -283,11 +283,15 @@ def template_variables(written: str, block: Block, model: TerraformModel | None)
     """templatefile's variables whose value is written in the code, as the text Terraform substitutes."""
     if not written:
         return {}
-    value: Any
-    try:
-        value = ast.literal_eval(written)  # the HCL parser writes an object as a Python literal
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        value = written
+    value: Any = written
+    # The HCL parser writes an object as a Python literal, its quotes escaped once more when the call
+    # sits inside another expression's object (jsonencode({... templatefile(...) ...})).
+    for candidate in (written, written.replace("\\'", "'")):
+        try:
+            value = ast.literal_eval(candidate)
+            break
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
     value = _resolved(value, block, model)
     if not isinstance(value, Mapping):
         return {}

@@ -22,9 +22,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from keyless.detect.userdata import CredentialWrite, _is_literal, find_credential_writes, iter_assignments
+from keyless.detect.values import Origin
 from keyless.detect.walk import Path
 from keyless.findings import Finding
-from keyless.lang.terraform import Block, TerraformModel, nested_blocks, user_data_texts
+from keyless.lang.terraform import Block, TerraformModel, nested_blocks, origin, user_data_texts
 from keyless.lang.terraform_files import ReferencedText, referenced_texts, render_line, written_config
 
 USER_DATA_ATTRIBUTES = ("user_data", "user_data_base64")
@@ -116,9 +117,9 @@ def rendered_by(data: Block, model: TerraformModel | None, tree: str = "",
             path: Path = ("part", i, "content") if len(parts) > 1 else ("part", "content")
             source = by_path.get(path)
             if source is not None:
-                found.append(Script(path, f"part {i} of {data.address}", source.text, source))
+                found.append(Script(path, f"part {i}", source.text, source))
             elif isinstance(part.get("content"), str):
-                found.append(Script(path, f"part {i} of {data.address}", part["content"]))
+                found.append(Script(path, f"part {i}", part["content"]))
     return found
 
 
@@ -129,7 +130,7 @@ def _scalars(value: Any) -> dict[str, str]:
     for name, item in value.items():
         if isinstance(item, bool):
             out[str(name)] = "true" if item else "false"
-        elif isinstance(item, (int, float)) or (isinstance(item, str) and "${" not in item):
+        elif isinstance(item, (int, float)) or (isinstance(item, str) and origin(item) is Origin.LITERAL):
             out[str(name)] = str(item)
     return out
 
