@@ -181,6 +181,7 @@ def resolve_path(written: str, block: Block) -> str | None:
     expanded = re.sub(r"\$\{\s*path\.(?:root|cwd)\s*\}", lambda _: root_folder(block), expanded)
     if "${" in expanded or "%{" in expanded or not expanded.strip():
         return None
+    expanded = os.path.expanduser(expanded) if expanded.startswith("~") else expanded
     return os.path.normpath(os.path.join(root_folder(block), expanded))
 
 
@@ -392,6 +393,25 @@ def referenced_texts(block: Block, model: TerraformModel | None, tree: str = "")
     return found
 
 
+_CREDENTIALS_FILE = re.compile(r"(?:^|[/\\\"'(])\.aws[/\\]credentials\b")
+
+
+_READ_PATH = re.compile(r'(?<![\w.-])(?:templatefile|filebase64|file)\(\s*(?:pathexpand\(\s*)?"([^"]*)"')
+
+
+def credentials_file_reads(block: Block) -> list[tuple[Path, str]]:
+    """(where, path as written) of each read of an AWS shared credentials file (`file("~/.aws/credentials")`,
+    a file provisioner's `source = "~/.aws/credentials"`): the operator's own keys handed over."""
+    written = written_config(block)
+    found: list[tuple[Path, str]] = []
+    for path, text in strings(written) if written is not None else ():
+        paths = [m.group(1) for m in _READ_PATH.finditer(text)]
+        if _is_provisioner_file(path) and path[-1] == "source":
+            paths.append(text)
+        found += [(path, p) for p in paths if _CREDENTIALS_FILE.search(p)]
+    return found
+
+
 def _is_provisioner_file(path: Path) -> bool:
     """`provisioner[i].remote-exec.script`, `...scripts[j]`, `provisioner[i].file.source`."""
     names = [p for p in path if isinstance(p, str)]
@@ -403,7 +423,7 @@ def _is_provisioner_file(path: Path) -> bool:
 
 def _add(found: list[ReferencedText], path: Path, function: str, target: str | None, block: Block, tree: str,
          variables: Mapping[str, str] | None) -> None:
-    if target is None:
+    if target is None or _CREDENTIALS_FILE.search(target):  # the operator's credentials: rule 8 reports the read
         return
     try:
         text = read_referenced(target, tree, binary_ok=function == "filebase64")

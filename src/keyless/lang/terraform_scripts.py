@@ -123,6 +123,9 @@ def rendered_by(data: Block, model: TerraformModel | None, tree: str = "",
     return found
 
 
+_UNRENDERED_CALL = re.compile(r"^\s*(?:\$\{)?\s*[a-z][a-z0-9_]*\(.*\)\s*\}?\s*$", re.DOTALL)  # file("~/x") as checkov left it
+
+
 def _scalars(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         return {}
@@ -130,7 +133,8 @@ def _scalars(value: Any) -> dict[str, str]:
     for name, item in value.items():
         if isinstance(item, bool):
             out[str(name)] = "true" if item else "false"
-        elif isinstance(item, (int, float)) or (isinstance(item, str) and origin(item) is Origin.LITERAL):
+        elif isinstance(item, (int, float)) or (isinstance(item, str) and origin(item) is Origin.LITERAL
+                                                 and not _UNRENDERED_CALL.match(item)):
             out[str(name)] = str(item)
     return out
 

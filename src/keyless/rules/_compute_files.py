@@ -16,15 +16,17 @@ from keyless.detect.walk import Path
 from keyless.findings import Finding, dotted, simple_finding
 from keyless.lang.environment import TERRAFORM_USER_DATA_TYPES, terraform_environment
 from keyless.lang.terraform import Block, TerraformModel, origin
-from keyless.lang.terraform_files import referenced_texts
+from keyless.lang.terraform_files import credentials_file_reads, referenced_texts
 from keyless.lang.terraform_scripts import (
     LIGHTSAIL_TYPES,
     PROVISIONER_TYPES,
     RENDERING_DATA_TYPES,
+    USER_DATA_ATTRIBUTES,
     first_write,
     is_used,
     placed_at,
     scripts,
+    used_data_sources,
 )
 
 __all__ = ["LIGHTSAIL_TYPES", "PROVISIONER_TYPES", "RENDERING_DATA_TYPES", "compute_file_findings", "script_findings"]
@@ -57,7 +59,24 @@ def script_findings(block: Block, model: TerraformModel | None, flagged: set[Pat
             finding = placed_at(finding, block, (script.source.file, line))
         findings.append(finding)
         flagged.add(script.path)
+    for path, written in _credentials_file_reads(block, model):
+        if path not in flagged:
+            findings.append(simple_finding(SLUG, block.address, path,
+                                           f"{block.address} hands over the AWS credentials file {written} at {dotted(path)}"))
+            flagged.add(path)
     return findings
+
+
+def _credentials_file_reads(block: Block, model: TerraformModel | None) -> list[tuple[Path, str]]:
+    """Reads of a shared credentials file in the block, or in a data source whose rendering it uses as
+    user data."""
+    found = credentials_file_reads(block)
+    if block.kind == "resource":
+        for attr in USER_DATA_ATTRIBUTES:
+            value = block.config.get(attr)
+            for data in used_data_sources(block, model, value if isinstance(value, str) else ""):
+                found += [((attr,), written) for _, written in credentials_file_reads(data)]
+    return found
 
 
 def compute_file_findings(block: Block, model: TerraformModel | None, flagged: set[Path],
