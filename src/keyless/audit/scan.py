@@ -88,7 +88,9 @@ def scan_terraform(root: str, exclusions: Exclusions, batch: list[str] | None, r
     for record, behind in failed:
         findings.extend(_terraform_findings(record, behind, root, repository))
     for problem in take_problems():  # files the code references that could not be judged
-        errors.append(FileError(repository, _rel(problem.file, root),
+        shown = _rel(problem.file, root)
+        shown = problem.written if shown.startswith("../") and problem.written else shown  # outside: as written
+        errors.append(FileError(repository, shown,
                                 f"{problem.reason} (referenced from {_rel(problem.referrer, root)}); not judged"))
     return findings, errors
 

@@ -84,6 +84,7 @@ class FileProblem:
     file: str  # absolute path (as resolved, whether or not it exists)
     referrer: str  # the Terraform file that references it
     reason: str
+    written: str = ""  # the path as the code writes it
 
     def message(self) -> str:
         return f"{self.file}: {self.reason} (referenced from {self.referrer}); its content is not judged"
@@ -99,9 +100,9 @@ def take_problems() -> list[FileProblem]:
     return found
 
 
-def _problem(file: str, referrer: str, reason: str) -> None:
+def _problem(file: str, referrer: str, reason: str, written: str = "") -> None:
     if (file, reason) not in _problems:
-        problem = FileProblem(file, referrer, reason)
+        problem = FileProblem(file, referrer, reason, written)
         _problems[(file, reason)] = problem
         log.warning("keyless: %s", problem.message())
 
@@ -386,14 +387,15 @@ def referenced_texts(block: Block, model: TerraformModel | None, tree: str = "")
         for call in calls_in(text):
             target = resolve_path(call.path, block)
             variables = template_variables(call.variables, block, model) if call.function == "templatefile" else None
-            _add(found, path, call.function, target, block, tree, variables)
+            _add(found, path, call.function, target, block, tree, variables, call.path)
         if _is_provisioner_file(path):
             _add(found, path, str(path[-1] if isinstance(path[-1], str) else path[-2]), resolve_path(text, block),
-                 block, tree, None)
+                 block, tree, None, text)
     return found
 
 
 _CREDENTIALS_FILE = re.compile(r"(?:^|[/\\\"'(])\.aws[/\\]credentials\b")
+_AWS_CONFIG_FOLDER = re.compile(r"(?:^|[/\\])\.aws[/\\]")  # the operator's own AWS files: never in the tree
 
 
 _READ_PATH = re.compile(r'(?<![\w.-])(?:templatefile|filebase64|file)\(\s*(?:pathexpand\(\s*)?"([^"]*)"')
@@ -422,14 +424,16 @@ def _is_provisioner_file(path: Path) -> bool:
 
 
 def _add(found: list[ReferencedText], path: Path, function: str, target: str | None, block: Block, tree: str,
-         variables: Mapping[str, str] | None) -> None:
+         variables: Mapping[str, str] | None, written: str) -> None:
     if target is None or _CREDENTIALS_FILE.search(target):  # the operator's credentials: rule 8 reports the read
         return
+    if _AWS_CONFIG_FOLDER.search(target) and not target.startswith(os.path.realpath(tree) + os.sep):
+        return  # ~/.aws/config: settings of the machine running Terraform, not a file of the code
     try:
         text = read_referenced(target, tree, binary_ok=function == "filebase64")
     except _Unreadable as error:
         if not error.quiet and not (function == "source" and os.path.isdir(target)):  # a file provisioner uploads folders too
-            _problem(target, block.file, error.reason)
+            _problem(target, block.file, error.reason, written)
         return
     lines = tuple(text.splitlines(keepends=True))
     if variables is not None:
