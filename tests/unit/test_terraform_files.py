@@ -123,3 +123,28 @@ def test_a_block_without_references_is_not_parsed_again(tmp_path: Path) -> None:
     block = _block(tmp_path, '  user_data = "echo file is here"\n  profile = "fileset"')
     assert terraform_files.written_config(block) is None
     assert referenced_texts(block, None) == []
+
+
+def test_reads_of_the_operators_credentials_file_are_found(tmp_path: Path) -> None:
+    block = _block(tmp_path, "\n".join([
+        '  user_data = templatefile("boot.tpl", { creds = file(pathexpand("~/.aws/credentials")) })',
+        '  provisioner "file" {', '    source = "~/.aws/credentials"', '    destination = "/root/.aws/credentials"', '  }',
+        '  provisioner "file" {', '    source = "~/.aws/config"', '    destination = "/root/.aws/config"', '  }',
+    ]))
+    found = terraform_files.credentials_file_reads(block)
+    assert [(path[0], written) for path, written in found] == [
+        ("user_data", "~/.aws/credentials"), ("provisioner", "~/.aws/credentials")]
+    referenced_texts(block, None)
+    assert _problems() == {"boot.tpl": "not found"}  # the operator's own AWS files are not "unreadable files"
+
+
+def test_a_script_names_the_line_of_its_first_literal_write() -> None:
+    from keyless.lang.terraform_scripts import _scalars, first_write
+
+    script = "#!/bin/bash\nexport AWS_ACCESS_KEY_ID=$(aws ssm get-parameter)\naws configure set aws_secret_access_key abc\n"
+    write, offset = first_write(script) or (None, None)
+    assert write is not None and write.variable == "aws_secret_access_key" and offset == script.index("aws configure")
+    assert first_write("export AWS_ACCESS_KEY_ID=${key}\n") is None
+    # what checkov leaves unrendered is not a literal to substitute
+    assert _scalars({"a": "x", "b": 'file("~/.aws/credentials")', "c": "var.key", "d": 3, "e": True}) == {
+        "a": "x", "d": "3", "e": "true"}
