@@ -142,7 +142,10 @@ def read_referenced(target: str, tree: str, binary_ok: bool = False) -> str:
 @lru_cache(maxsize=256)
 def _read_text(path: str, _mtime: int, _size: int, binary_ok: bool) -> str:
     try:
-        with open(path, "rb") as handle:
+        # non-blocking, and checked again once open: a file swapped for a FIFO since `stat` never blocks the run
+        with open(path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK)) as handle:
+            if not S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise _Unreadable("is not a regular file")
             data = handle.read(MAX_BYTES + 1)
     except OSError as error:
         raise _Unreadable(f"cannot be read: {error.strerror}") from error
