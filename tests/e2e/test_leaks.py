@@ -25,7 +25,9 @@ def _secrets() -> set[str]:
     look_alikes: set[str] = set()
     for folder in SCANNED:
         for path in folder.rglob("*") if folder.exists() else []:
-            if path.is_file() and path.suffix in {".tf", ".tfvars", ".yaml", ".yml", ".json", ".template"}:
+            # and the scripts and templates Terraform fixtures read (terraform/files/: boot.sh, credentials, ...)
+            if path.is_file() and (path.suffix in {".tf", ".tfvars", ".yaml", ".yml", ".json", ".template"}
+                                   or (path.parent.name == "files" and "terraform" in path.parts)):
                 for line in path.read_text(errors="replace").splitlines():
                     shaped = {s for s in _SECRET.findall(line) if re.search(r"[a-z]", s) and re.search(r"[A-Z]", s)}
                     if not _CONTEXT.search(line) or not any(re.search(r"[0-9/+]", s) for s in shaped):

@@ -28,6 +28,7 @@ from keyless.engines import run_checkov_with_findings
 from keyless.engines.cfn_lint_adapter import findings_with_lines
 from keyless.findings import Finding, dotted
 from keyless.lang.cloudformation_parsing import TemplateError, load_cloudformation
+from keyless.lang.terraform_files import take_problems
 from keyless.rules import scan_template
 from keyless.rules._key_material_text import root_of, text_findings
 
@@ -74,6 +75,7 @@ def scan_terraform(root: str, exclusions: Exclusions, batch: list[str] | None, r
     """One checkov run over a batch of Terraform folders (None: every folder of the repository)."""
     excluded = exclusions.regexes() + ([plan.outside_batch(root, batch)] if batch is not None else [])
     where = repository if batch is None else f"{repository} ({batch[0]}{' ...' if len(batch) > 1 else ''})"
+    take_problems()  # what an earlier run in this process met is not this run's
     try:
         reports, failed = _run_terraform(root, excluded)
     except Exception as error:
@@ -86,6 +88,11 @@ def scan_terraform(root: str, exclusions: Exclusions, batch: list[str] | None, r
             errors.append(FileError(repository, _rel(absolute, root), _terraform_parse_reason(absolute)))
     for record, behind in failed:
         findings.extend(_terraform_findings(record, behind, root, repository))
+    for problem in take_problems():  # files the code references that could not be judged
+        shown = _rel(problem.file, root)
+        shown = problem.written if shown.startswith("../") and problem.written else shown  # outside: as written
+        errors.append(FileError(repository, shown,
+                                f"{problem.reason} (referenced from {_rel(problem.referrer, root)}); not judged"))
     return findings, errors
 
 

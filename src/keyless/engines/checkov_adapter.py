@@ -198,13 +198,15 @@ def _tf_findings(check: Any, conf: dict[str, Any], kind: str, entity_type: str) 
     location = checkov_seam.terraform_location()
     file = location.file if location else ""
     module = location.module if location else ""
+    tree = location.tree if location else ""
 
     def compute() -> list[Finding]:
-        model = checkov_seam.terraform_model(check.graph) if kind == "resource" else None
+        # data sources too: a template_file or cloudinit_config data source is judged by who uses it
+        model = checkov_seam.terraform_model(check.graph) if kind in ("resource", "data") else None
         # The block checkov handed this check, read as written; the model only serves cross-block lookups.
         block = Block(kind=kind, type=entity_type, name=name, address=address,
                       rendered=unwrap({k: v for k, v in conf.items() if _MASK_KEY not in k}),
-                      file=file, module=module, lines=_lines(conf))
+                      file=file, module=module, lines=_lines(conf), tree=tree)
         return scan_terraform_block(block, model)
 
     return _tf_entities.get((kind, file, module, address), conf, compute), file or None

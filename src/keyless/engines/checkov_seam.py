@@ -31,6 +31,7 @@ from keyless.lang.terraform import Block, TerraformModel, unwrap
 class TerraformLocation:
     file: str  # absolute path of the file the entity is written in
     module: str  # the module instance ("" for a root module's own blocks)
+    tree: str = ""  # the folder checkov scans
 
 
 def terraform_location() -> TerraformLocation | None:
@@ -40,7 +41,9 @@ def terraform_location() -> TerraformLocation | None:
         if frame.f_code.co_name == "run_block" and "full_file_path" in frame.f_locals:
             key = frame.f_locals["full_file_path"]
             file = getattr(key, "file_path", key)
-            return TerraformLocation(str(file), module_key(getattr(key, "tf_source_modules", None)))
+            tree = frame.f_locals.get("root_folder")
+            return TerraformLocation(str(file), module_key(getattr(key, "tf_source_modules", None)),
+                                     str(tree) if tree else "")
         frame = frame.f_back
     return None
 

@@ -34,6 +34,7 @@ class Block:
     file: str = ""  # absolute path of the file the block is written in, when known
     module: str = ""  # which module instance the block belongs to ("" in a root module)
     lines: tuple[int, int] = (0, 0)  # first and last line of the block in its file
+    tree: str = ""  # the scanned folder, when known: files the block references are read only inside it
 
     @property
     def scope(self) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from keyless.lang.cloudformation import TEMPLATE_SECTIONS, Template
 from keyless.lang.terraform import Block, TerraformModel, user_data_texts
 from keyless.lang.terraform_source import written_at
 from keyless.rules._key_material_text import comment_findings
+from keyless.rules._referenced_material import referenced_key_material
 
 _last_block: tuple[Any, Any, list[Finding]] = (None, None, [])
 _last_template: tuple[Any, list[Finding]] = (None, [])
@@ -42,8 +43,10 @@ def _scan_block(block: Block, model: TerraformModel | None) -> list[Finding]:
         if text != block.config.get(attr):  # a script looked up behind base64encode(local.x)
             findings += [f for f in key_material_findings(block.address, {attr: text}) if not seen.issuperset(f.secrets)]
     placed = [_placed(f, block) for f in findings]
+    seen = {s for f in findings for s in f.secrets}
+    placed += referenced_key_material(block, model, seen)
     # A commented-out line inside the block (`# secret_key = "..."`) is the block's finding, at its line.
-    return placed + comment_findings(block.address, block.file, block.lines, {s for f in findings for s in f.secrets})
+    return placed + comment_findings(block.address, block.file, block.lines, seen | {s for f in placed for s in f.secrets})
 
 
 def _placed(finding: Finding, block: Block) -> Finding:

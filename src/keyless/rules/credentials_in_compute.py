@@ -21,10 +21,18 @@ from keyless.lang.environment import (
     cloudformation_user_data,
     terraform_environment,
 )
-from keyless.lang.terraform import ACCESS_KEY_SECRET, Block, TerraformModel, origin, strings, user_data_texts
+from keyless.lang.terraform import ACCESS_KEY_SECRET, Block, TerraformModel, origin, strings
+from keyless.rules._compute_files import (
+    LIGHTSAIL_TYPES,
+    PROVISIONER_TYPES,
+    RENDERING_DATA_TYPES,
+    compute_file_findings,
+    script_findings,
+)
 
 SLUG = "credentials-in-compute"
-TERRAFORM = {"resource": (*TERRAFORM_USER_DATA_TYPES, *TERRAFORM_ENVIRONMENT_TYPES)}
+TERRAFORM = {"resource": (*TERRAFORM_USER_DATA_TYPES, *TERRAFORM_ENVIRONMENT_TYPES, *LIGHTSAIL_TYPES, *PROVISIONER_TYPES),
+             "data": RENDERING_DATA_TYPES}
 CLOUDFORMATION = (*CLOUDFORMATION_INSTANCE_TYPES, *CLOUDFORMATION_LAUNCH_TYPES, *CLOUDFORMATION_ENVIRONMENT_TYPES)
 
 
@@ -52,15 +60,8 @@ def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
         findings.append(simple_finding(SLUG, block.address, path, f"{what} at {dotted(path)}"))
         flagged.add(path)
         flagged_texts.add(str(value))
-    if block.type in TERRAFORM_USER_DATA_TYPES:
-        for attr, data in user_data_texts(block, model):
-            if (attr,) in flagged:
-                continue
-            for write in find_credential_writes(data)[:1]:
-                findings.append(simple_finding(
-                    SLUG, block.address, (attr,),
-                    f"{attr} of {block.address} writes {write.variable} ({write.how}) with a hardcoded value"))
-                flagged.add((attr,))
+    findings += compute_file_findings(block, model, flagged, _hands_over)
+    findings += script_findings(block, model, flagged)
     for path, text in strings(block.config):
         if path not in flagged and text not in flagged_texts and ACCESS_KEY_SECRET.search(text):
             findings.append(simple_finding(SLUG, block.address, path,
