@@ -190,7 +190,7 @@ def _value_text(lines: list[str], lineno: int) -> str:
 # offending value and not at the resource.
 _SHOWN_AT_VALUE = {
     "WK002": re.compile(r"UserName"),
-    "EK008": re.compile(r"(?i)access|secret|session|token|UserData|SecretAccessKey"),
+    "EK008": re.compile(r"(?i)access|secret|session|token|credentials|UserData|SecretAccessKey"),
     "EK009": re.compile(r"SecretAccessKey"),
 }
 

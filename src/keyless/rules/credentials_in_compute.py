@@ -10,6 +10,7 @@ from keyless.detect.userdata import find_credential_writes
 from keyless.detect.values import Origin, is_placeholder_value
 from keyless.detect.walk import Path
 from keyless.findings import Finding, dotted, simple_finding
+from keyless.lang.cfn_init import INIT, init_writes
 from keyless.lang.cloudformation import Template
 from keyless.lang.environment import (
     CLOUDFORMATION_ENVIRONMENT_TYPES,
@@ -85,6 +86,8 @@ def cloudformation(name: str, tpl: Template) -> list[Finding]:
             findings.append(simple_finding(
                 SLUG, name, path, f"UserData of {name} writes {writes[0].variable} ({writes[0].how}) with a hardcoded value"))
     findings += _authentication(name, tpl)
+    findings += [simple_finding(SLUG, name, w.path, f"{INIT} of {name} ({w.where}) writes {w.variable} from {w.source}")
+                 for w in init_writes(name, tpl)]
     if not any(f.path[:3] == ("Resources", name, "Properties") for f in findings):
         where = _secret_reference_path(tpl, tpl.properties(name), ("Resources", name, "Properties"))
         if where is not None:
