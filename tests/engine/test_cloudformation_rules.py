@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 from cfnlint.decode import decode
+from cfnlint.template import Template as CfnLintTemplate
 
 from keyless.catalog import RULES, rule
 from keyless.engines import run_cfn_lint, run_checkov
@@ -46,6 +47,7 @@ CFN_RULES = [r for r in RULES if r.cfn_lint_id]
 KEYLESS_IDS = {r.cfn_lint_id for r in CFN_RULES}
 EVERYWHERE = {r.cfn_lint_id for r in CFN_RULES if runs_everywhere(r.slug)}  # rules 3 and 4: failures only
 TEMPLATES_BY_NAME = {p.name: p for p in TEMPLATES}
+LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
 TEMPLATE_SECTIONS = ("Parameters", "Mappings", "Outputs", "Globals", "Metadata", "Conditions", "Rules")
 
 # Built-in cfn-lint errors a fixture is allowed to raise, by (file name, rule ID), with the reason.
@@ -68,8 +70,14 @@ Pair = tuple[str, str]  # (cfn-lint rule ID, logical ID)
 
 
 def _load(path: Path) -> Mapping[str, Any]:
+    """The fixture as the engines judge it: `Fn::ForEach` loops expanded by cfn-lint's own transform
+    (the resources a loop declares are the ones named Fail... or Pass...)."""
     template, errors = decode(str(path))
     assert template is not None, f"{path.name} does not parse: {errors}"
+    if LANGUAGE_EXTENSIONS in str(template.get("Transform", "")):
+        cfn = CfnLintTemplate(str(path), template)
+        assert not cfn.transform(), f"{path.name}: cfn-lint cannot expand its loops"
+        template = cfn.template
     return template
 
 
