@@ -95,8 +95,8 @@ def _config_writes(view: _MarkingParameters, path: Path, config_name: str, confi
         command_path: Path = (*path, "commands", command_name)
         if "command" in spec:
             command = spec["command"]
-            if isinstance(command, list) and all(isinstance(part, str) for part in command):
-                command = " ".join(command)  # an argument list runs without a shell
+            if isinstance(command, list):  # an argument list, run without a shell: one word per item
+                command = " ".join(view.text(part) for part in command)
             writes += _one_write((*command_path, "command"), where, _script_writes(view, command))
         env = spec.get("env")
         for variable, value in env.items() if isinstance(env, Mapping) else ():
