@@ -96,3 +96,20 @@ def test_outside_checkov_the_seam_says_so() -> None:
     assert checkov_seam.terraform_location() is None
     assert checkov_seam.cloudformation_template() == (None, None)
     assert checkov_seam.terraform_model(None) is None
+
+
+def test_loops_are_expanded_in_checkov_s_templates_while_it_loads_the_checks(tmp_path: Path) -> None:
+    """checkov alone has no entity for an `Fn::ForEach` loop's resources; with keyless loaded, every check
+    (a built-in one here) sees each resource the loop declares, on the lines of the loop's body."""
+    fixture = FIXTURES / "rules" / "credentials-in-compute" / "cloudformation" / "credentials-in-compute-foreach.yaml"
+    shutil.copy(fixture, tmp_path / fixture.name)
+    lines = fixture.read_text().splitlines()
+    body = next(i for i, line in enumerate(lines, 1) if line.strip().startswith("- Fail${FunctionName}Function:"))
+    reports = run_checkov(str(tmp_path), frameworks=["cloudformation"], checks=["CKV_AWS_115"])  # Lambda concurrency
+    records = [r for report in reports for r in (*report.failed_checks, *report.passed_checks)]
+    assert {r.resource for r in records} == {"AWS::Lambda::Function.FailAlphaFunction",
+                                            "AWS::Lambda::Function.FailBetaFunction",
+                                            "AWS::Lambda::Function.PassbillingFunction",
+                                            "AWS::Lambda::Function.PassreportsFunction"}
+    alpha = next(r for r in records if r.resource.endswith("FailAlphaFunction"))
+    assert alpha.file_line_range[0] == body

@@ -1,7 +1,8 @@
 """Credentials that a boot script exports or writes (EC2 user data).
 
-Only assignments with a literal value count: `$(...)`, backticks and shell or Terraform
-expansions (`$VAR`, `${var.x}`) fetch or pass the value at run time, which is not hardcoding.
+Only assignments with a literal value count: `$(...)`, backticks, shell or Terraform expansions
+(`$VAR`, `${var.x}`) and CloudFormation dynamic references (`{{resolve:...}}`) fetch or pass the
+value at run time, which is not hardcoding.
 A reference to an access key's secret is still flagged, whatever the expansion.
 """
 
@@ -51,7 +52,7 @@ class CredentialWrite:
 
 
 def _is_literal(value: str) -> bool:
-    if not value:
+    if not value or value.startswith("{{resolve:"):  # CloudFormation fills a dynamic reference from a store
         return False
     if not value.startswith(("$", "`")):
         return True

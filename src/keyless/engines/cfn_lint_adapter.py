@@ -44,12 +44,12 @@ class _KeylessRule(CloudFormationLintRule):
         self.tags = ["keyless", "iam", "credentials"]
 
     def match(self, cfn: Any) -> list[RuleMatch]:
-        matches = []
+        placed = []
         for f in _findings(cfn.template):
             if f.slug == self.slug:
                 path = anchor(cfn.template, f.path)
-                matches.append(RuleMatch(list(path), _message(cfn.template, f, path)))
-        return matches
+                placed.append((f, path, _message(cfn.template, f, path)))
+        return [RuleMatch(list(path), message) for _, path, message in _distinct(cfn.template, placed)]
 
 
 def _message(template: Any, finding: Finding, path: tuple[Any, ...]) -> str:
@@ -74,6 +74,33 @@ def _message(template: Any, finding: Finding, path: tuple[Any, ...]) -> str:
             return f"Inherited from Globals: {finding.message}"
         return f"{finding.resource} inherits from Globals: {finding.message}"
     return finding.message
+
+
+def _distinct(template: Any, placed: list[tuple[Finding, tuple[Any, ...], str]]) -> list[tuple[Finding, tuple[Any, ...], str]]:
+    """Name the resource where findings of several resources share one place and message.
+
+    The resources of an `Fn::ForEach` loop are written once: their findings sit on the same line,
+    and cfn-lint keeps one match per (line, column, rule, message), so all but one would vanish.
+    """
+    resources_at: dict[tuple[Any, ...], set[str]] = {}
+    keys = []
+    for f, path, message in placed:
+        mark = getattr(_node(template, path), "start_mark", None)
+        key = (mark.line, mark.column, message) if mark is not None else (path, message)
+        resources_at.setdefault(key, set()).add(f.resource)
+        keys.append(key)
+    return [(f, path, f"{f.resource}: {message}" if len(resources_at[key]) > 1 else message)
+            for (f, path, message), key in zip(placed, keys, strict=True)]
+
+
+def _node(template: Any, path: tuple[Any, ...]) -> Any:
+    node = template
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
 
 
 def anchor(template: Any, path: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -321,5 +321,6 @@ def register(slug: str) -> list[Any]:
 
 
 def register_all() -> list[Any]:
-    """Every check of every rule in the registry."""
+    """Every check of every rule in the registry (and, while checkov loads them, its loops expanded)."""
+    checkov_seam.expand_cloudformation_loops()
     return [check for r, _ in rule_modules() for check in register(r.slug)]

@@ -11,6 +11,9 @@ more. keyless needs three things checkov does not pass, and takes them here:
    absolute path and checkov's own parse of it (cross-resource rules need the whole template).
 3. The blocks and references of checkov's Terraform graph (`check.graph`, a rustworkx graph whose
    vertices are (type, attributes) pairs).
+4. The CloudFormation runner's parsed templates, to expand `Fn::ForEach` loops in them: checkov has
+   no entity for a loop's resources otherwise. The runner loads external checks right after parsing
+   and before it builds its contexts and graph, so the checks' loading is the one moment to do it.
 
 `tests/engine/test_checkov_seam.py` drives a real checkov run through each of these, so a checkov
 release that moves one fails a test instead of silently finding nothing.
@@ -56,6 +59,36 @@ def cloudformation_template() -> tuple[str | None, Any]:
             return str(frame.f_locals["file_abs_path"]), frame.f_locals.get("definition")
         frame = frame.f_back
     return None, None
+
+
+def expand_cloudformation_loops() -> None:
+    """Expand `Fn::ForEach` in the templates of the CloudFormation runner loading keyless's checks.
+
+    checkov skips a loop (its value has no `Type`), so neither keyless nor any built-in check would
+    see the resources it declares. Expanded here, they are resources like any other, on the lines of
+    the loop's body, as cfn-lint reports them.
+    """
+    from keyless.lang.cfn_foreach import expand, has_loops
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        runner = frame.f_locals.get("self")
+        if frame.f_code.co_name == "run" and type(runner).__module__ == "checkov.cloudformation.runner":
+            definitions = getattr(runner, "definitions", None)
+            for template in (definitions.values() if isinstance(definitions, dict) else ()):
+                if isinstance(template, dict) and has_loops(template):
+                    try:
+                        resources = expand(template)["Resources"]
+                    except Exception:  # never break checkov's run over a loop
+                        continue
+                    template[_key_like(template, "Resources")] = resources
+            return
+        frame = frame.f_back
+
+
+def _key_like(mapping: dict[Any, Any], key: str) -> Any:
+    """The mapping's own key object (checkov keys sections with its string nodes)."""
+    return next((k for k in mapping if k == key), key)
 
 
 def module_key(module: Any) -> str:

@@ -30,9 +30,11 @@ class Template:
             if isinstance(name, str) and isinstance(res, Mapping)
         }
         params = template.get("Parameters")
+        # What a Ref resolves to offline. An `AWS::SSM::Parameter::Value<...>` parameter's default is
+        # the path of a Parameter Store entry, not its value: such a Ref is a store reference.
         self.defaults: dict[str, Any] = {
             name: p["Default"] for name, p in (params.items() if isinstance(params, Mapping) else ())
-            if isinstance(p, Mapping) and "Default" in p
+            if isinstance(p, Mapping) and "Default" in p and not is_store_parameter(p)
         }
         self.resources = with_globals(self.resources, template.get("Globals"))
         self.first_resource = next(iter(self.resources), "")
@@ -67,9 +69,9 @@ class Template:
         if fn == "Fn::GetAtt":
             return Origin.ACCESS_KEY if self._is_secret_attribute(arg) else Origin.EXTERNAL
         if fn == "Fn::Sub":
-            return self._sub_origin(arg)
+            return self._sub_origin(arg, value)
         if fn == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
-            return self.origin(arg[1])
+            return Origin.EXTERNAL if is_dynamic_reference(self.text(value)) else self.origin(arg[1])
         if fn == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
             return max(self.origin(arg[1]), self.origin(arg[2]))
         if fn in ("Fn::Base64", "Fn::Select"):
@@ -91,9 +93,9 @@ class Template:
         return (isinstance(arg, list) and len(arg) == 2 and arg[1] == "SecretAccessKey"
                 and self.type_of(arg[0]) == ACCESS_KEY)
 
-    def _sub_origin(self, arg: Any) -> Origin:
+    def _sub_origin(self, arg: Any, value: Any) -> Origin:
         text, variables = (arg[0], arg[1]) if isinstance(arg, list) and len(arg) == 2 else (arg, {})
-        if not isinstance(text, str) or DYNAMIC_REFERENCE in text:
+        if not isinstance(text, str) or DYNAMIC_REFERENCE in text or is_dynamic_reference(self.text(value)):
             return Origin.EXTERNAL
         origins = [Origin.LITERAL if _SUB_VARIABLE.sub("", text).strip() else Origin.EXTERNAL]
         for var in _SUB_VARIABLE.findall(text):
@@ -181,6 +183,23 @@ def _uses(value: Any, parameter: str, depth: int = 0) -> bool:
         elif _uses(arg, parameter, depth + 1):
             return True
     return False
+
+
+SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
+_DYNAMIC_REFERENCES = re.compile(r"\{\{resolve:[^{}]*\}\}")
+_UNRESOLVED = re.compile(r"\$\{[^}]*\}")
+
+
+def is_store_parameter(parameter: Mapping[str, Any]) -> bool:
+    """A parameter CloudFormation fills from Parameter Store (its default names the entry)."""
+    return str(parameter.get("Type", "")).replace(" ", "").startswith(SSM_PARAMETER_TYPE)
+
+
+def is_dynamic_reference(text: str) -> bool:
+    """Text that is nothing but `{{resolve:...}}` references once assembled (with Fn::Join or Fn::Sub)."""
+    if DYNAMIC_REFERENCE not in text:
+        return False
+    return not _DYNAMIC_REFERENCES.sub("", _UNRESOLVED.sub("", text)).strip()
 
 
 def present(value: Any, tpl: Template) -> bool:

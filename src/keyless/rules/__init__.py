@@ -19,6 +19,7 @@ from typing import Any
 
 from keyless import catalog
 from keyless.findings import Finding
+from keyless.lang.cfn_foreach import expand as expand_loops
 from keyless.lang.cloudformation import Template
 from keyless.lang.terraform import Block, TerraformModel
 
@@ -73,7 +74,7 @@ def scan_template(template: Mapping[str, Any]) -> list[Finding]:
     """Every rule's findings in one CloudFormation (or SAM) template."""
     if not isinstance(template, Mapping):
         return []
-    tpl = Template(template)
+    tpl = Template(expand_loops(template))  # cfn-lint hands its template expanded already: a no-op then
     findings: list[Finding] = []
     for name in tpl.resources:
         kind = tpl.type_of(name)

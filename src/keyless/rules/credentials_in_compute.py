@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from keyless.detect.material import is_credential_name
@@ -10,6 +10,8 @@ from keyless.detect.userdata import find_credential_writes
 from keyless.detect.values import Origin, is_placeholder_value
 from keyless.detect.walk import Path
 from keyless.findings import Finding, dotted, simple_finding
+from keyless.lang import buildspec
+from keyless.lang.cfn_init import INIT, init_writes
 from keyless.lang.cloudformation import Template
 from keyless.lang.environment import (
     CLOUDFORMATION_ENVIRONMENT_TYPES,
@@ -60,6 +62,9 @@ def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
         findings.append(simple_finding(SLUG, block.address, path, f"{what} at {dotted(path)}"))
         flagged.add(path)
         flagged_texts.add(str(value))
+    for in_buildspec in _buildspec(block.address, buildspec.terraform_variables(block), buildspec.terraform_commands(block)):
+        findings.append(in_buildspec)
+        flagged.add(in_buildspec.path)
     findings += compute_file_findings(block, model, flagged, _hands_over)
     findings += script_findings(block, model, flagged)
     for path, text in strings(block.config):
@@ -85,12 +90,37 @@ def cloudformation(name: str, tpl: Template) -> list[Finding]:
         if writes:
             findings.append(simple_finding(
                 SLUG, name, path, f"UserData of {name} writes {writes[0].variable} ({writes[0].how}) with a hardcoded value"))
+    findings += _buildspec(name, buildspec.cloudformation_variables(name, tpl), buildspec.cloudformation_commands(name, tpl))
     findings += _authentication(name, tpl)
+    findings += [simple_finding(SLUG, name, w.path, f"{INIT} of {name} ({w.where}) writes {w.variable} from {w.source}")
+                 for w in init_writes(name, tpl)]
     if not any(f.path[:3] == ("Resources", name, "Properties") for f in findings):
         where = _secret_reference_path(tpl, tpl.properties(name), ("Resources", name, "Properties"))
         if where is not None:
             findings.append(simple_finding(SLUG, name, where, f"An access key secret is passed to {name} at {dotted(where[3:])}"))
     return findings
+
+
+def _buildspec(resource: str, variables: Iterable[buildspec.BuildspecVariable],
+               commands: Iterable[buildspec.BuildspecCommands]) -> list[Finding]:
+    """A CodeBuild inline buildspec's `env.variables` and the credentials its commands write."""
+    findings = []
+    for v in variables:
+        if _hands_over(v.origin, v.name, v.value):
+            what = (f"An access key is set as {v.name}" if v.origin is Origin.ACCESS_KEY
+                    else f"Credential variable {v.name} is set")
+            findings.append(simple_finding(
+                SLUG, resource, v.path, f"{what} in the buildspec of {resource} at {_shown(v.path)} (env.variables)"))
+    for c in commands:
+        for write in find_credential_writes(c.text)[:1]:
+            what = f"The buildspec of {resource} writes {write.variable} ({write.how}) with a hardcoded value"
+            findings.append(simple_finding(SLUG, resource, c.path, f"{what} at {_shown(c.path)}"))
+    return findings
+
+
+def _shown(path: Path) -> str:
+    """A path as people read it: from the resource's properties in CloudFormation, the block in Terraform."""
+    return dotted(path[3:] if path[:1] == ("Resources",) else path)
 
 
 def _authentication(name: str, tpl: Template) -> list[Finding]:
