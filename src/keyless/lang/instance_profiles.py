@@ -83,7 +83,7 @@ def roleless_profile(block: Block, model: TerraformModel | None, config: Mapping
                 if resource_name(p) in referenced or p.config.get("name") in values]
     if config is None and not profiles:
         profiles = [t for t in model.targets(block, "iam_instance_profile") if t.kind == "resource" and t.type == PROFILE]
-    if profiles and not any(tf_present(p.config.get("role")) for p in profiles):
+    if profiles and not any(tf_present(p.config.get("role")) or tf_present(p.config.get("roles")) for p in profiles):
         return profiles[0]
     return None
 
