@@ -83,3 +83,14 @@ def test_rule_2_never_matches_unresolved_each_and_skips_switched_off_profiles() 
     assert human_user_access_key.terraform(literal, TerraformModel([literal, off])) == []
     other_root = _block("aws_iam_user_login_profile", "ann", {"user": "ann"}, file="/prod/main.tf")
     assert human_user_access_key.terraform(literal, TerraformModel([literal, other_root])) == []
+
+
+def test_rule_2_resolves_count_index_through_the_user_resource() -> None:
+    robots = _block("aws_iam_user", "robots", {"count": 2, "name": "var.robot_names"})
+    people = _block("aws_iam_user", "people", {"count": 2, "name": "var.people_names"})
+    key = _block("aws_iam_access_key", "robots", {"count": 2, "user": "aws_iam_user.robots[count.index].name"})
+    robot_profile = _block("aws_iam_user_login_profile", "robots", {"user": "aws_iam_user.robots[count.index].name"})
+    people_profile = _block("aws_iam_user_login_profile", "people", {"user": "aws_iam_user.people[count.index].name"})
+    assert human_user_access_key.terraform(key, TerraformModel([robots, people, key, people_profile])) == []
+    found = human_user_access_key.terraform(key, TerraformModel([robots, people, key, robot_profile]))
+    assert [f.slug for f in found] == ["human-user-access-key"]

@@ -69,9 +69,9 @@ def _users(block: Block, model: TerraformModel) -> set[Identity]:
     each = _EACH.match(user)
     if each is not None:
         return _through_for_each(block, model, each.group(1), each.group(2))
-    if "each." in user or "count.index" in user:
-        return set()
     referenced = {m.group(1) for m in _USER_REFERENCE.finditer(user)}
+    if ("each." in user or "count.index" in user) and not referenced:
+        return set()  # which user depends on the instance, and nothing here names it
     targets = [t for t in model.targets(block, "user") if t.kind == "resource" and t.type == _USER]
     if referenced or targets:
         users = [u for u in _user_resources(block, model) if _resource_name(u) in referenced] or targets
