@@ -114,6 +114,41 @@ TF_PLANTERS: dict[str, TfPlanter] = {
 }
 
 
+# Resolved forms (issue 12): what the rules must read through, planted beside the simple forms.
+def tf_roleless_profile(r: Rng, n: str) -> tuple[str, list[tuple[str, str]]]:
+    return (f'resource "aws_iam_instance_profile" "bare_{n}" {{\n  name = "bare-{n}"\n}}\n\n'
+            f'resource "aws_instance" "bare_{n}" {{\n  ami                  = "ami-0abcdef1234567890"\n'
+            f'  instance_type        = "t3.micro"\n  iam_instance_profile = aws_iam_instance_profile.bare_{n}.name\n}}\n',
+            [("CKV_KEYLESS_6", f"aws_instance.bare_{n}")])
+
+
+def tf_spot_fleet(r: Rng, n: str) -> tuple[str, list[tuple[str, str]]]:
+    return (f'resource "aws_spot_fleet_request" "crunch_{n}" {{\n'
+            f'  iam_fleet_role  = "arn:aws:iam::123456789012:role/spot-fleet"\n  target_capacity = 2\n'
+            f'  launch_specification {{\n    ami           = "ami-0abcdef1234567890"\n'
+            f'    instance_type = "m5.large"\n  }}\n}}\n', [("CKV_KEYLESS_6", f"aws_spot_fleet_request.crunch_{n}")])
+
+
+def tf_for_expression_secret(r: Rng, n: str) -> tuple[str, list[tuple[str, str]]]:
+    """Robot keys beside people with console access, all written `user = each.value.name`: rule 2 must
+    not match them; their secrets leave through a `for` expression: rule 9."""
+    return (f'resource "aws_iam_user" "robot_{n}" {{\n  for_each = toset(["build-{n}", "deploy-{n}"])\n'
+            f'  name     = each.key\n}}\n\n'
+            f'resource "aws_iam_user" "staff_{n}" {{\n  for_each = toset(["ann-{n}", "bob-{n}"])\n  name     = each.key\n}}\n\n'
+            f'resource "aws_iam_user_login_profile" "staff_{n}" {{\n  for_each = aws_iam_user.staff_{n}\n'
+            f'  user     = each.value.name\n}}\n\n'
+            f'resource "aws_iam_access_key" "robot_{n}" {{\n  for_each = aws_iam_user.robot_{n}\n'
+            f'  user     = each.value.name\n}}\n\n'
+            f'output "robot_secrets_{n}" {{\n'
+            f'  value     = {{ for k, v in aws_iam_access_key.robot_{n} : k => v.secret }}\n  sensitive = true\n}}\n',
+            [("CKV_KEYLESS_1", f"aws_iam_access_key.robot_{n}"), ("CKV_KEYLESS_9", f"aws_iam_access_key.robot_{n}")])
+
+
+TF_PLANTERS.update({
+    "roleless-profile": tf_roleless_profile, "spot-fleet": tf_spot_fleet,
+    "for-expression-secret": tf_for_expression_secret,
+})
+
 def tf_clean(r: Rng, n: str, kind: int) -> str:
     """Look-alikes and good patterns: none of them may be flagged."""
     if kind == 0:

@@ -57,9 +57,7 @@ def terraform_has_profile(config: Mapping[str, Any]) -> bool:
 
 
 def _resources(model: TerraformModel, block: Block, type_: str) -> Iterator[Block]:
-    for other in model.in_scope(block):
-        if other.kind == "resource" and other.type == type_:
-            yield other
+    return model.of_type(block, "resource", type_)
 
 
 def resource_name(block: Block) -> str:
@@ -85,7 +83,7 @@ def roleless_profile(block: Block, model: TerraformModel | None, config: Mapping
                 if resource_name(p) in referenced or p.config.get("name") in values]
     if config is None and not profiles:
         profiles = [t for t in model.targets(block, "iam_instance_profile") if t.kind == "resource" and t.type == PROFILE]
-    if profiles and not any(tf_present(p.config.get("role")) for p in profiles):
+    if profiles and not any(tf_present(p.config.get("role")) or tf_present(p.config.get("roles")) for p in profiles):
         return profiles[0]
     return None
 
@@ -121,13 +119,12 @@ def role_supplier(template: Block, model: TerraformModel | None) -> Block | None
     me = model.index_of(template)
     name = resource_name(template)
     literal_name = template.config.get("name")
-    for user in model.in_scope(template):
-        if user.kind != "resource" or user.type not in _ROLE_SUPPLIERS:
-            continue
-        if user.type == "aws_batch_compute_environment" and not _batch_instance_role(user):
-            continue
-        if _launches(user, model, me, name, literal_name):
-            return user
+    for supplier in _ROLE_SUPPLIERS:
+        for user in _resources(model, template, supplier):
+            if supplier == "aws_batch_compute_environment" and not _batch_instance_role(user):
+                continue
+            if _launches(user, model, me, name, literal_name):
+                return user
     return None
 
 
@@ -143,8 +140,8 @@ def _launches(user: Block, model: TerraformModel, me: int | None, name: str, lit
     if any(m.group(1) == name for m in _TEMPLATE_REFERENCE.finditer(text)):
         return True
     locals_used = {m.group(1) for m in _LOCAL_REFERENCE.finditer(text)} | {t.name for t in targets if t.kind == "locals"}
-    for local in model.in_scope(user):
-        if local.kind == "locals" and local.name in locals_used:
+    for local in model.of_type(user, "locals", "locals"):
+        if local.name in locals_used:
             if me is not None and any(model.index_of(t) == me for t in model.targets(local)):
                 return True
     if isinstance(literal_name, str) and literal_name:

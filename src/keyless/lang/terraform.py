@@ -110,6 +110,19 @@ class TerraformModel:
         for i in self._by_scope.get(block.scope, ()):
             yield self.blocks[i]
 
+    @cached_property
+    def _by_scope_and_type(self) -> dict[tuple[tuple[str, str], str, str], list[int]]:
+        kinds: dict[tuple[tuple[str, str], str, str], list[int]] = defaultdict(list)
+        for i, block in enumerate(self.blocks):
+            kinds[(block.scope, block.kind, block.type)].append(i)
+        return kinds
+
+    def of_type(self, block: Block, kind: str, type_: str) -> Iterator[Block]:
+        """The blocks of `block`'s scope of one kind and type (`resource`, `aws_launch_template`): rules
+        that look up a few types for every resource stay linear in the size of the tree."""
+        for i in self._by_scope_and_type.get((block.scope, kind, type_), ()):
+            yield self.blocks[i]
+
 
 def unwrap(value: Any) -> Any:
     """Undo the parsers' list-wrapping of every attribute (`{"a": ["x"]}` -> `{"a": "x"}`), and drop

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from keyless.detect.walk import Path
@@ -68,7 +69,9 @@ def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
         return []
     name = _name(block)
     leaks = []
-    for other in model.in_scope(block):
+    sinks = chain(model.of_type(block, "output", "output"),
+                  *(model.of_type(block, "resource", t) for t in ("aws_ssm_parameter", *_PLAIN_FILES)))
+    for other in sinks:
         where = _sink(other)
         if where is None:
             continue

@@ -35,8 +35,8 @@ def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
     mine = _users(block, model)
     if not mine:
         return []
-    for other in model.in_scope(block):
-        if other.kind != "resource" or other.type != "aws_iam_user_login_profile" or _switched_off(other.config):
+    for other in model.of_type(block, "resource", "aws_iam_user_login_profile"):
+        if _switched_off(other.config):
             continue
         if not mine.isdisjoint(_users(other, model)):
             names = sorted(n for kind, *rest in mine if kind == "name" for n in rest)
@@ -69,9 +69,9 @@ def _users(block: Block, model: TerraformModel) -> set[Identity]:
     each = _EACH.match(user)
     if each is not None:
         return _through_for_each(block, model, each.group(1), each.group(2))
-    if "each." in user or "count.index" in user:
-        return set()
     referenced = {m.group(1) for m in _USER_REFERENCE.finditer(user)}
+    if ("each." in user or "count.index" in user) and not referenced:
+        return set()  # which user depends on the instance, and nothing here names it
     targets = [t for t in model.targets(block, "user") if t.kind == "resource" and t.type == _USER]
     if referenced or targets:
         users = [u for u in _user_resources(block, model) if _resource_name(u) in referenced] or targets
@@ -102,7 +102,7 @@ def _through_for_each(block: Block, model: TerraformModel, part: str, attributes
 
 
 def _user_resources(block: Block, model: TerraformModel) -> list[Block]:
-    return [b for b in model.in_scope(block) if b.kind == "resource" and b.type == _USER]
+    return list(model.of_type(block, "resource", _USER))
 
 
 def _resource_name(block: Block) -> str:
