@@ -25,6 +25,7 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 from keyless.catalog import SEVERITIES, rule
 from keyless.detect.material import mask_known
 from keyless.engines import checkov_seam, logmask
+from keyless.engines.checkov_codeblocks import install_code_block_masking
 from keyless.engines.checkov_sarif import checkov_details
 from keyless.findings import Finding
 from keyless.lang.cloudformation_parsing import TemplateError, load_cloudformation
@@ -40,6 +41,7 @@ from keyless.rules import (
 
 log = logging.getLogger(__name__)
 logmask.install()
+install_code_block_masking()  # every record's code block, whichever check writes it
 CATEGORIES = (CheckCategories.IAM, CheckCategories.SECRETS)
 # checkov masks in its output the values a failing SECRETS check stores under `<check id>_secret...`.
 _MASK_KEY = "_secret_"
