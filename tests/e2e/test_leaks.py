@@ -80,7 +80,8 @@ def test_checkov_outputs_and_debug_logs_hold_no_secret(tmp_path: Path, secrets: 
 
 
 def planted_secrets() -> set[str]:
-    return {s for s in _secrets() if any(s in p.read_text(errors="replace") for f in PLANTED for p in f.rglob("*") if p.is_file())}
+    texts = [p.read_text(errors="replace") for folder in PLANTED for p in folder.rglob("*") if p.is_file()]
+    return {s for s in _secrets() if any(s in text for text in texts)}
 
 
 def test_every_planted_form_is_counted() -> None:
@@ -94,7 +95,8 @@ def test_plain_checkov_with_every_framework_holds_no_secret(tmp_path: Path, debu
     too): the code blocks of failed and passed records, and the debug log, hold no planted secret."""
     secrets = planted_secrets()
     for folder in PLANTED:
-        checks_dir = subprocess.run([str(BIN / "keyless"), "checks-dir"], capture_output=True, text=True, check=True).stdout.strip()
+        checks_dir = subprocess.run([str(BIN / "keyless"), "checks-dir"], capture_output=True, text=True,
+                                    check=True).stdout.strip()
         result = subprocess.run(
             [str(BIN / "checkov"), "-d", str(folder), "--external-checks-dir", checks_dir, "-o", "json", "-o", "cli",
              "-o", "sarif", "--output-file-path", str(tmp_path / folder.name), "--skip-download"],

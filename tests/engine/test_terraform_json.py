@@ -105,7 +105,8 @@ def test_cdktf_metadata_and_references_are_understood(records: list[Any]) -> Non
     details = {(r.check_id, r.resource): " ".join(r.details) for r in records if r.check_result["result"] == CheckResult.FAILED}
     assert "for IAM user alice" in details[("CKV_KEYLESS_2", "aws_iam_access_key.fail_console_user_key")]
     variable_line = _line_of(STACKS / "hardcoded-access-key-id" / "cdk.tf.json", "AKIAZ7Q2W4E6R8T1Y3U5")
-    assert f"(written at cdk.tf.json:{variable_line})" in details[("CKV_KEYLESS_3", "aws_ssm_parameter.fail_key_id_from_variable")]
+    from_variable = details[("CKV_KEYLESS_3", "aws_ssm_parameter.fail_key_id_from_variable")]
+    assert f"(written at cdk.tf.json:{variable_line})" in from_variable
     assert not any("//" in text or "uniqueId" in text for text in details.values()), "CDKTF metadata is no finding"
 
 

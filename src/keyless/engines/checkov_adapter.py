@@ -26,8 +26,8 @@ from keyless.catalog import SEVERITIES, rule
 from keyless.detect.material import mask_known
 from keyless.engines import checkov_seam, logmask
 from keyless.engines.checkov_codeblocks import install_code_block_masking
-from keyless.engines.checkov_tfjson import install_record_names, provider_address
 from keyless.engines.checkov_sarif import checkov_details
+from keyless.engines.checkov_tfjson import install_record_names, provider_address
 from keyless.findings import Finding
 from keyless.lang.cloudformation_parsing import TemplateError, load_cloudformation
 from keyless.lang.terraform import Block, unwrap
