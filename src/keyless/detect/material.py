@@ -271,8 +271,8 @@ def material_shown(text: str) -> set[str]:
     text, not the value's own field.
     """
     found = {m.group(0) for m in _key_id_starts(text, KEY_ID_SHOWN)}
-    if len(text) < 40:
-        return found
+    if len(text) < 40 or _FORTY_IN_ALPHABET not in text.encode("utf-8", "surrogatepass").translate(_ALPHABET_MASK):
+        return found  # secrets and tokens are runs of 40 or more: most code blocks have none
     found.update(m.value for m in find_secrets(text))
     lower = text.lower()
     if found or _KEY_ID_PREFIX.search(text) or any(word in lower for word in _SHOWN_CONTEXT):
