@@ -61,8 +61,8 @@ def _terraform_parse_reason(path: str) -> str:
     return "cannot be parsed as Terraform"
 
 
-def _run_terraform(root: str, excluded: list[str], json: bool) -> tuple[list[Any], list[tuple[Any, list[Finding]]]]:
-    frameworks = ["terraform", "terraform_json"] if json else ["terraform"]
+def _run_terraform(root: str, excluded: list[str], tf_json: bool) -> tuple[list[Any], list[tuple[Any, list[Finding]]]]:
+    frameworks = ["terraform", "terraform_json"] if tf_json else ["terraform"]
     with warnings.catch_warnings():
         # checkov's module finder builds a regex from the exclusions' repr (harmless for local
         # modules, which its parser loads anyway) and Python warns about it.
@@ -78,12 +78,12 @@ def scan_terraform(root: str, exclusions: Exclusions, batch: list[str] | None, r
     one of the folders (`folders`, or the batch) holds one.
     """
     excluded = exclusions.regexes() + ([plan.outside_batch(root, batch)] if batch is not None else [])
-    json = holds_terraform_json(root, batch if batch is not None else folders or [])
-    if json:
+    tf_json = holds_terraform_json(root, batch if batch is not None else folders or [])
+    if tf_json:
         excluded.append(skipped_directories_regex(root))
     where = repository if batch is None else f"{repository} ({batch[0]}{' ...' if len(batch) > 1 else ''})"
     try:
-        reports, failed = _run_terraform(root, excluded, json)
+        reports, failed = _run_terraform(root, excluded, tf_json)
     except Exception as error:
         raise EngineFailure(f"checkov failed on {where}: {error}") from error
     findings: list[AuditFinding] = []

@@ -207,12 +207,12 @@ def _tf_findings(check: Any, conf: dict[str, Any], kind: str, entity_type: str) 
     address = str(conf.get("__address__") or (f"{entity_type}.{name}" if kind in ("resource", "data") else name))
 
     def compute() -> list[Finding]:
-        json = file.endswith(".tf.json")
-        graph = check.graph if check.graph is not None or not json else checkov_seam.terraform_json_graph()
-        model = checkov_seam.terraform_model(graph) if kind == "resource" or json else None
+        tf_json = file.endswith(".tf.json")
+        graph = check.graph if check.graph is not None or not tf_json else checkov_seam.terraform_json_graph()
+        model = checkov_seam.terraform_model(graph) if kind == "resource" or tf_json else None
         # The block checkov handed this check, read as written; the model only serves cross-block lookups.
         rendered = unwrap({k: v for k, v in conf.items() if _MASK_KEY not in k})
-        if json and model is not None:
+        if tf_json and model is not None:
             # checkov's terraform_json checks get the file's text ("${var.x}"); its graph holds the rendering
             same = model.find(file, module, address)
             rendered = same.rendered if same is not None else rendered
