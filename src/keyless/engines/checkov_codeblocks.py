@@ -10,7 +10,7 @@ Once keyless is loaded in a process (its checks import this module; `keyless che
 before checkov forks its runners), every record's code block passes through the detectors
 (`detect.material.mask_shown`) when the record is created, and so do the entity attributes that
 graph records copy into `check_result.entity`. checkov hands one entity's records the same list of
-lines, so the last block's answer is kept: one scan per entity, not one per record.
+lines, so recent blocks' answers are kept: one scan per entity, not one per record.
 """
 
 from __future__ import annotations
@@ -29,29 +29,37 @@ _CHECKOV_MASK = "*" * 10
 _CHECKOV_MASKED = re.compile(r"(?<![A-Za-z0-9/+])([A-Za-z0-9/+]{4})[A-Za-z0-9/+]{1,2}(?=\*{10})")
 
 
-class _LastBlock:
-    """The last code block seen (held, so its identity stays valid), its masked copy and the material found."""
-
-    block: Any = None
-    masked: Any = None
-    found: frozenset[str] = frozenset()
-
-
-_last = _LastBlock()
+# Recent code blocks (held, so their identities stay valid), with their masked copies and the material found.
+# checkov writes one entity's Python-check records back to back, but its graph records run check by check
+# over all entities: a few hundred blocks cover both.
+_RECENT: dict[int, tuple[Any, Any, frozenset[str]]] = {}
+_RECENT_LIMIT = 512
 
 
 def masked_code_block(block: Any) -> tuple[Any, frozenset[str]]:
     """checkov's [(line number, text), ...] with key material masked (the same list when it holds none)."""
-    if block is _last.block:
-        return _last.masked, _last.found
+    seen = _RECENT.get(id(block))
+    if seen is not None and seen[0] is block:
+        return seen[1], seen[2]
     masked, found = block, frozenset()
     if isinstance(block, list) and block:
         texts = [line for _, line in block if isinstance(line, str)]
         found = frozenset(material_shown("\n".join(texts)))
         if found or any(_CHECKOV_MASK in text for text in texts):
-            masked = [(number, _masked_line(line, found) if isinstance(line, str) else line) for number, line in block]
-    _last.block, _last.masked, _last.found = block, masked, found
+            masked = _masked_lines(block, texts, found)
+    if len(_RECENT) >= _RECENT_LIMIT:
+        _RECENT.clear()
+    _RECENT[id(block)] = (block, masked, found)
     return masked, found
+
+
+def _masked_lines(block: list[Any], texts: list[str], found: frozenset[str]) -> list[Any]:
+    """The block with its lines masked, in one pass over the joined text (key material holds no NUL)."""
+    joined = "\0".join(texts)
+    parts = _masked_line(joined, found).split("\0")
+    if len(parts) != len(texts) or len(texts) != len(block):  # a NUL in the code, or a line that is no text
+        return [(number, _masked_line(line, found) if isinstance(line, str) else line) for number, line in block]
+    return [(number, part) for (number, _), part in zip(block, parts, strict=True)]
 
 
 def _masked_line(line: str, found: frozenset[str]) -> str:
