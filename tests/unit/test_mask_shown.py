@@ -1,4 +1,4 @@
-"""Masking text shown to people: code blocks and log records (`detect.material.material_shown`, `mask_shown`).
+"""Masking text shown to people: code blocks and log records (`detect.material.material_shown`).
 
 The fast reader of secret candidates is proven equal to its regular expression (the oracle), the forms
 the leak reports found are masked, and the scan stays linear (counted, never timed).
@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from keyless.detect import material
-from keyless.detect.material import SECRET_SHOWN, mask_shown, material_shown, secret_candidates_shown
+from keyless.detect.material import SECRET_SHOWN, mask_known, material_shown, secret_candidates_shown
 from keyless.engines.checkov_codeblocks import masked_code_block
 from keyless.engines.logmask import mask_text
 
@@ -31,7 +31,7 @@ def test_fast_candidates_are_those_of_the_pattern(text: str) -> None:
 
 def test_secret_beside_a_key_id_under_a_neutral_name_is_masked() -> None:
     block = ["  environment {", f'    STORAGE_KEY_ID = "{KEY_ID}"', f'    STORAGE_PASS   = "{SECRET}"', "  }"]
-    shown = "\n".join(mask_shown(block))
+    shown = mask_known("\n".join(block), material_shown("\n".join(block)))
     assert SECRET not in shown and KEY_ID not in shown
     assert "q7Ld… (40 characters)" in shown and "AKIA…4E5F" in shown
 

@@ -297,14 +297,6 @@ def secret_candidates_shown(text: str) -> list[str]:
     return found
 
 
-def mask_shown(lines: list[str]) -> list[str]:
-    """The lines with every piece of key material found in them together (`material_shown`) masked."""
-    found = material_shown("\n".join(lines))
-    if not found:
-        return lines
-    return [mask_known(line, found) for line in lines]
-
-
 def account_id_from_key_id(key_id: str) -> str | None:
     """Decode the AWS account ID that owns a key ID, offline.
 

@@ -8,7 +8,7 @@ provider key reached the output of every other check of the same resource.
 
 Once keyless is loaded in a process (its checks import this module; `keyless checkov` installs it
 before checkov forks its runners), every record's code block passes through the detectors
-(`detect.material.mask_shown`) when the record is created, and so do the entity attributes that
+(`detect.material.material_shown`) when the record is created, and so do the entity attributes that
 graph records copy into `check_result.entity`. checkov hands one entity's records the same list of
 lines, so recent blocks' answers are kept: one scan per entity, not one per record.
 """
