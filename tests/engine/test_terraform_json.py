@@ -140,3 +140,16 @@ def test_audit_points_at_the_json_line_of_each_key(audited: list[dict[str, Any]]
     [instance] = others
     first = (CDKTF / instance["file"]).read_text().splitlines()[instance["line"] - 1]
     assert '"fail_no_profile"' in first, "other rules point at the block's first line, as in .tf"
+
+
+def test_audit_skips_the_folders_its_walk_skips(tmp_path: Path) -> None:
+    """checkov's terraform_json framework globs every folder; the audit, like its `.tf` walk, skips
+    node_modules and hidden folders (a CDKTF project's node_modules holds packages, not the stack)."""
+    stack = (STACKS / "iam-access-key" / "cdk.tf.json").read_text()
+    for folder in ("cdktf.out/stacks/app", "node_modules/some-package/fixtures", ".cache/stacks/app"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "cdk.tf.json").write_text(stack)
+    report, failures = audit([str(tmp_path)], progress=False)
+    assert failures == []
+    files = {f["file"] for repo in json.loads(report.to_json())["repositories"] for f in repo["findings"]}
+    assert files == {"cdktf.out/stacks/app/cdk.tf.json"}

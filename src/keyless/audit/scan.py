@@ -62,12 +62,17 @@ def _terraform_parse_reason(path: str) -> str:
 
 
 def _run_terraform(root: str, excluded: list[str], tf_json: bool) -> tuple[list[Any], list[tuple[Any, list[Finding]]]]:
-    frameworks = ["terraform", "terraform_json"] if tf_json else ["terraform"]
     with warnings.catch_warnings():
         # checkov's module finder builds a regex from the exclusions' repr (harmless for local
         # modules, which its parser loads anyway) and Python warns about it.
         warnings.filterwarnings("ignore", category=FutureWarning, module=r"checkov\.")
-        return run_checkov_with_findings(root, frameworks=frameworks, excluded_paths=excluded)
+        reports, failed = run_checkov_with_findings(root, frameworks=["terraform"], excluded_paths=excluded)
+        if tf_json:
+            # checkov's terraform_json framework globs every folder: skip the ones the audit's walk skips
+            more, more_failed = run_checkov_with_findings(
+                root, frameworks=["terraform_json"], excluded_paths=[*excluded, skipped_directories_regex(root)])
+            reports, failed = [*reports, *more], [*failed, *more_failed]
+        return reports, failed
 
 
 def scan_terraform(root: str, exclusions: Exclusions, batch: list[str] | None, repository: str,
@@ -79,8 +84,6 @@ def scan_terraform(root: str, exclusions: Exclusions, batch: list[str] | None, r
     """
     excluded = exclusions.regexes() + ([plan.outside_batch(root, batch)] if batch is not None else [])
     tf_json = holds_terraform_json(root, batch if batch is not None else folders or [])
-    if tf_json:
-        excluded.append(skipped_directories_regex(root))
     where = repository if batch is None else f"{repository} ({batch[0]}{' ...' if len(batch) > 1 else ''})"
     try:
         reports, failed = _run_terraform(root, excluded, tf_json)
