@@ -43,6 +43,9 @@ def _checkov(argv: Sequence[str]) -> int:
     logmask.install()  # before checkov parses anything: its debug log quotes code that fails to evaluate
     logmask.mask_console()  # and its expression evaluator prints failing expressions to stderr directly
     import keyless.engines.checkov_sarif  # noqa: F401  (importing it makes checkov's SARIF valid for keyless findings)
+    from keyless.engines.checkov_codeblocks import install_code_block_masking
+
+    install_code_block_masking()  # before checkov forks a worker per framework (its secrets scan loads no keyless)
     args = list(argv)
     extra = ["--external-checks-dir", CHECKS_DIR]
     if "--skip-download" not in args:

@@ -126,6 +126,29 @@ def looks_like_template(text: str) -> bool:
     return bool(_RESOURCES_KEY.search(text)) and bool(_TEMPLATE_MARKERS.search(text))
 
 
+def skipped_directories_regex(root: str) -> str:
+    """A checkov exclusion for the files under the folders `walk` skips, below root.
+
+    checkov's Terraform walk skips them itself, but its `terraform_json` framework (`.tf.json`, CDKTF's
+    output) globs every folder, `.terraform` and `node_modules` included. No square brackets (see
+    `plan.outside_batch`).
+    """
+    prefix = re.escape(root.rstrip("/\\"))
+    names = "|".join(re.escape(name) for name in sorted(SKIPPED_DIRECTORIES))
+    return rf"^{_bracket_free(prefix)}/(?:.*/)?(?:{names}|\.(?:(?!/).)*)/"
+
+
+def holds_terraform_json(root: str, folders: Iterable[str]) -> bool:
+    """Whether any of the folders holds a `.tf.json` file (checkov's `terraform_json` framework reads those)."""
+    for folder in folders:
+        try:
+            if any(name.lower().endswith(".tf.json") for name in os.listdir(os.path.join(root, folder))):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def not_regular_reason(path: str) -> str | None:
     """Why a path cannot be read like a file without risk (None for a regular file), from one stat."""
     try:

@@ -19,7 +19,14 @@ from functools import partial
 from typing import Any
 
 from keyless.audit import plan, workers
-from keyless.audit.discover import TFVARS_SUFFIXES, Discovery, Exclusions, discover
+from keyless.audit.discover import (
+    TFVARS_SUFFIXES,
+    Discovery,
+    Exclusions,
+    discover,
+    holds_terraform_json,
+    skipped_directories_regex,
+)
 from keyless.audit.model import AuditFinding, FileError, RepositoryReport, make_finding
 from keyless.audit.progress import Progress
 from keyless.audit.workers import EngineFailure
@@ -63,21 +70,33 @@ def _terraform_parse_reason(path: str) -> str:
     return "cannot be parsed as Terraform"
 
 
-def _run_terraform(root: str, excluded: list[str]) -> tuple[list[Any], list[tuple[Any, list[Finding]]]]:
+def _run_terraform(root: str, excluded: list[str], tf_json: bool) -> tuple[list[Any], list[tuple[Any, list[Finding]]]]:
     with warnings.catch_warnings():
         # checkov's module finder builds a regex from the exclusions' repr (harmless for local
         # modules, which its parser loads anyway) and Python warns about it.
         warnings.filterwarnings("ignore", category=FutureWarning, module=r"checkov\.")
-        return run_checkov_with_findings(root, frameworks=["terraform"], excluded_paths=excluded)
+        reports, failed = run_checkov_with_findings(root, frameworks=["terraform"], excluded_paths=excluded)
+        if tf_json:
+            # checkov's terraform_json framework globs every folder: skip the ones the audit's walk skips
+            more, more_failed = run_checkov_with_findings(
+                root, frameworks=["terraform_json"], excluded_paths=[*excluded, skipped_directories_regex(root)])
+            reports, failed = [*reports, *more], [*failed, *more_failed]
+        return reports, failed
 
 
-def scan_terraform(root: str, exclusions: Exclusions, batch: list[str] | None, repository: str) -> Results:
-    """One checkov run over a batch of Terraform folders (None: every folder of the repository)."""
+def scan_terraform(root: str, exclusions: Exclusions, batch: list[str] | None, repository: str,
+                   folders: list[str] | None = None) -> Results:
+    """One checkov run over a batch of Terraform folders (None: every folder of the repository).
+
+    `.tf.json` files (CDKTF's `cdk.tf.json`) are checkov's `terraform_json` framework: it runs too when
+    one of the folders (`folders`, or the batch) holds one.
+    """
     excluded = exclusions.regexes() + ([plan.outside_batch(root, batch)] if batch is not None else [])
+    tf_json = holds_terraform_json(root, batch if batch is not None else folders or [])
     where = repository if batch is None else f"{repository} ({batch[0]}{' ...' if len(batch) > 1 else ''})"
     take_problems()  # what an earlier run in this process met is not this run's
     try:
-        reports, failed = _run_terraform(root, excluded)
+        reports, failed = _run_terraform(root, excluded, tf_json)
     except Exception as error:
         raise EngineFailure(f"checkov failed on {where}: {error}") from error
     findings: list[AuditFinding] = []
@@ -110,14 +129,18 @@ def _terraform_findings(record: Any, findings: list[Finding], root: str, reposit
                 for message in (record.details or [rule(slug).title])]
     return [make_finding(slug, severity=f.effective_severity, path=dotted(f.path), message=f.message,
                          evidence=f.evidence, account_id=f.account_id, documentation_example=f.documentation_example,
-                         secrets=f.secrets, **{**common, **_written_at(f, root)})
+                         secrets=f.secrets, **{**common, **_written_at(f, root, record)})
             for f in findings]
 
 
-def _written_at(finding: Finding, root: str) -> dict[str, Any]:
-    """Point at the file and line where the value is written, when that is not the reported block."""
+def _written_at(finding: Finding, root: str, record: Any = None) -> dict[str, Any]:
+    """Point at the file and line where the value is written, when that is not the reported block.
+
+    In a `.tf.json` file (CDKTF's one-file stacks, blocks of dozens of lines) a value in the block itself
+    is pointed at too: the JSON line that holds it.
+    """
     if finding.written_at is None:
-        return {}
+        return _json_line(finding, record) if record is not None else {}
     file, line = finding.written_at
     return {"file": _rel(file, root), "line": line}
 
@@ -142,6 +165,20 @@ def scan_terraform_text(root: str, found: Discovery, repository: str) -> list[Au
                 evidence=f.evidence, account_id=f.account_id, documentation_example=f.documentation_example,
                 secrets=f.secrets))
     return findings
+
+
+def _json_line(finding: Finding, record: Any) -> dict[str, Any]:
+    path = record.file_abs_path or ""
+    if not finding.secrets or not path.lower().endswith(".tf.json") or not record.file_line_range:
+        return {}
+    start, end = (int(n) for n in record.file_line_range[:2])
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()[start - 1:end]
+    except OSError:
+        return {}
+    found = next((start + i for i, line in enumerate(lines) if finding.secrets[0] in line), None)
+    return {"line": found} if found is not None else {}
 
 
 # --- CloudFormation ----------------------------------------------------------------------------
@@ -211,7 +248,7 @@ def scan_repository(path: str, name: str, excludes: tuple[str, ...] = (), progre
     for batch in batches:
         label = f"{name}: Terraform ({len(batch)} folders from {batch[0]})"
         scope = None if len(batches) == 1 else batch  # one batch: exactly the run checkov does on the folder
-        units.append((label, partial(scan_terraform, root, exclusions, scope, name)))
+        units.append((label, partial(scan_terraform, root, exclusions, scope, name, batch)))
     for start in range(0, len(found.templates), TEMPLATES_PER_UNIT):
         rels = found.templates[start:start + TEMPLATES_PER_UNIT]
         units.append((f"{name}: {rels[0]}", partial(scan_templates, root, rels, name)))

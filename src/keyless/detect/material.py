@@ -236,6 +236,67 @@ def standalone_secret_candidates(text: str) -> list[str]:
     return found
 
 
+# --- masking text shown to people (code blocks, log records) ----------------------------------------
+
+# checkov joins a heredoc's lines once it renders an interpolation in it, so a value can run straight
+# into the next line's first word ("...EXAMPLEKEYruncmd:", "...EXAMPLECREDS"). Where text is shown, a
+# value is therefore also recognised at the start of a longer run when what follows it is one glued
+# word (letters only, at most 20). Both patterns start on a literal or a bounded class and look ahead a
+# bounded distance: linear.
+_GLUED_WORD = r"(?=[A-Za-z]{0,20}(?![A-Za-z0-9/+=]))"
+KEY_ID_SHOWN = re.compile(_FIRST + _TAILS + r"[A-Z0-9]{16}(?=[A-Za-z]{0,20}(?![A-Za-z0-9]))")
+SECRET_SHOWN = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}" + _GLUED_WORD)
+# A secret beside key material is masked in shown text when the text names a credential or holds a
+# key ID's prefix, masked or not (checkov masks the key IDs of failing checks before keyless sees them).
+_SHOWN_CONTEXT = ("secret", "token", "credential", "password")
+
+
+def _key_id_starts(text: str, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    """Matches of a key ID pattern not preceded by a letter or digit (the look-behind, checked by hand)."""
+    first = _KEY_ID_PREFIX.search(text)
+    if first is None:
+        return
+    for m in pattern.finditer(text, first.start()):
+        if m.start() == 0 or not text[m.start() - 1].isalnum() or not text[m.start() - 1].isascii():
+            yield m
+
+
+def material_shown(text: str) -> set[str]:
+    """Every piece of key material keyless recognises in text about to be shown (one resource's code, a
+    log message): key IDs, secrets and tokens under a credential name, and any 40-character secret-shaped
+    value (both cases) where the text holds a key ID's prefix or a credential word. Values glued to a next
+    word by checkov's heredoc joining count as well (KEY_ID_SHOWN, SECRET_SHOWN).
+
+    Over-masking shown text costs little; printing a key cannot be undone. So the context is the whole
+    text, not the value's own field.
+    """
+    found = {m.group(0) for m in _key_id_starts(text, KEY_ID_SHOWN)}
+    if len(text) < 40 or _FORTY_IN_ALPHABET not in text.encode("utf-8", "surrogatepass").translate(_ALPHABET_MASK):
+        return found  # secrets and tokens are runs of 40 or more: most code blocks have none
+    found.update(m.value for m in find_secrets(text))
+    lower = text.lower()
+    if found or _KEY_ID_PREFIX.search(text) or any(word in lower for word in _SHOWN_CONTEXT):
+        found.update(value for value in secret_candidates_shown(text) if looks_like_secret_key(value))
+    return found
+
+
+def secret_candidates_shown(text: str) -> list[str]:
+    """What SECRET_SHOWN.finditer finds, read like `standalone_secret_candidates` (at memory speed): the
+    first 40 characters of each run of the alphabet whose rest is at most 20 letters, not followed by '='."""
+    data = text.encode("utf-8", "surrogatepass")
+    runs = data.translate(_ALPHABET_MASK)
+    found: list[str] = []
+    start = runs.find(_FORTY_IN_ALPHABET)
+    while start != -1:
+        end = runs.find(b"0", start + 40)
+        end = len(runs) if end == -1 else end
+        tail = data[start + 40:end]
+        if len(tail) <= 20 and (not tail or tail.isalpha()) and data[end:end + 1] != b"=":
+            found.append(data[start:start + 40].decode("ascii"))
+        start = runs.find(_FORTY_IN_ALPHABET, end)
+    return found
+
+
 def account_id_from_key_id(key_id: str) -> str | None:
     """Decode the AWS account ID that owns a key ID, offline.
 

@@ -34,8 +34,9 @@ def run_checkov(
     from checkov.common.runners.runner_registry import RunnerRegistry
     from checkov.runner_filter import RunnerFilter
     from checkov.terraform.runner import Runner as TfRunner
+    from checkov.terraform_json.runner import TerraformJsonRunner
 
-    runners = {"terraform": TfRunner, "cloudformation": CfnRunner}
+    runners = {"terraform": TfRunner, "terraform_json": TerraformJsonRunner, "cloudformation": CfnRunner}
     wanted = list(KEYLESS_CHECK_IDS if checks is None else checks)
     registry = RunnerRegistry(
         "", RunnerFilter(framework=list(frameworks), checks=wanted, show_progress_bar=False,
@@ -64,8 +65,11 @@ def run_checkov_with_findings(
         address = str(conf.get("__address__", ""))
         observed.setdefault((check.id, scanned_file, address), []).append(list(findings))
 
+    reports: list[Any] = []
     with observing_failures(observe):
-        reports = run_checkov(root, frameworks=frameworks, excluded_paths=excluded_paths)
+        # One framework per registry: with several, checkov runs them in forked workers, out of sight.
+        for framework in frameworks:
+            reports.extend(run_checkov(root, frameworks=[framework], excluded_paths=excluded_paths))
     pairs = []
     for report in reports:
         for record in report.failed_checks:

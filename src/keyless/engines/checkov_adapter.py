@@ -25,7 +25,9 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 from keyless.catalog import SEVERITIES, rule
 from keyless.detect.material import mask_known
 from keyless.engines import checkov_seam, logmask
+from keyless.engines.checkov_codeblocks import install_code_block_masking
 from keyless.engines.checkov_sarif import checkov_details
+from keyless.engines.checkov_tfjson import install_record_names, provider_address
 from keyless.findings import Finding
 from keyless.lang.cloudformation_parsing import TemplateError, load_cloudformation
 from keyless.lang.terraform import Block, unwrap
@@ -40,6 +42,8 @@ from keyless.rules import (
 
 log = logging.getLogger(__name__)
 logmask.install()
+install_code_block_masking()  # every record's code block, whichever check writes it
+install_record_names()  # .tf.json records under their .tf addresses
 CATEGORIES = (CheckCategories.IAM, CheckCategories.SECRETS)
 # checkov masks in its output the values a failing SECRETS check stores under `<check id>_secret...`.
 _MASK_KEY = "_secret_"
@@ -194,26 +198,45 @@ def _tf_findings(check: Any, conf: dict[str, Any], kind: str, entity_type: str) 
     name = check.entity_path.rsplit(":", 1)[-1]
     if kind == "provider":
         entity_type = name.split(".", 1)[0]  # checkov gives providers no entity type; the name is the provider
-    address = str(conf.get("__address__") or (f"{entity_type}.{name}" if kind in ("resource", "data") else name))
     location = checkov_seam.terraform_location()
     file = location.file if location else ""
     module = location.module if location else ""
     tree = location.tree if location else ""
+    if "__address__" not in conf and file.endswith(".tf.json"):
+        # checkov's terraform_json framework gives no address: use the .tf path's, which its records carry too
+        conf["__address__"] = terraform_json_address(kind, entity_type, name, conf)
+    address = str(conf.get("__address__") or (f"{entity_type}.{name}" if kind in ("resource", "data") else name))
 
     def compute() -> list[Finding]:
+        tf_json = file.endswith(".tf.json")
+        graph = check.graph if check.graph is not None or not tf_json else checkov_seam.terraform_json_graph()
         # data sources too: a template_file or cloudinit_config data source is judged by who uses it
-        model = checkov_seam.terraform_model(check.graph) if kind in ("resource", "data") else None
+        with_model = kind in ("resource", "data")
+        model = checkov_seam.terraform_model(graph) if with_model or tf_json else None
         # The block checkov handed this check, read as written; the model only serves cross-block lookups.
-        block = Block(kind=kind, type=entity_type, name=name, address=address,
-                      rendered=unwrap({k: v for k, v in conf.items() if _MASK_KEY not in k}),
+        rendered = unwrap({k: v for k, v in conf.items() if _MASK_KEY not in k})
+        if tf_json and model is not None:
+            # checkov's terraform_json checks get the file's text ("${var.x}"); its graph holds the rendering
+            same = model.find(file, module, address)
+            rendered = same.rendered if same is not None else rendered
+        block = Block(kind=kind, type=entity_type, name=name, address=address, rendered=rendered,
                       file=file, module=module, lines=_lines(conf), tree=tree)
-        return scan_terraform_block(block, model)
+        return scan_terraform_block(block, model if with_model else None)
 
     return _tf_entities.get((kind, file, module, address), conf, compute), file or None
 
 
+def terraform_json_address(kind: str, entity_type: str, name: str, conf: dict[str, Any]) -> str:
+    """The address the `.tf` path gives a block, for one checkov hands over from a `.tf.json` file."""
+    if kind == "provider":
+        return provider_address(name, conf)
+    return {"resource": f"{entity_type}.{name}", "data": f"data.{entity_type}.{name}"}.get(kind, f"module.{name}")
+
+
 def _lines(conf: dict[str, Any]) -> tuple[int, int]:
     start, end = conf.get("__start_line__"), conf.get("__end_line__")
+    if start is None:  # checkov's terraform_json framework (.tf.json) spells them as CloudFormation does
+        start, end = conf.get("__startline__"), conf.get("__endline__")
     return (start, end) if isinstance(start, int) and isinstance(end, int) else (0, 0)
 
 

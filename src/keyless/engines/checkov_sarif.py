@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from keyless.catalog import RULES
+from keyless.engines.checkov_codeblocks import install_report_masking
 from keyless.findings import Finding
 from keyless.sarif_rules import rule_descriptor
 
@@ -77,3 +78,6 @@ def install_sarif_repair() -> None:
 
 
 install_sarif_repair()
+# The same unpickling is keyless's only way into checkov's main process under plain checkov: mask the code
+# blocks of the reports collected there too (the secrets scan's records never pass a keyless worker).
+install_report_masking()

@@ -51,6 +51,21 @@ def terraform_location() -> TerraformLocation | None:
     return None
 
 
+def terraform_json_graph() -> Any:
+    """The graph of checkov's `terraform_json` runner (`.tf.json`), which, unlike the Terraform runner,
+    does not hand it to its checks: it keeps it behind its graph manager."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "run_block" and "full_file_path" in frame.f_locals:
+            manager = getattr(frame.f_locals.get("self"), "graph_manager", None)
+            try:
+                return manager.get_reader_endpoint() if manager is not None else None
+            except Exception:  # a connector without an in-memory graph: no cross-block lookups
+                return None
+        frame = frame.f_back
+    return None
+
+
 def cloudformation_template() -> tuple[str | None, Any]:
     """The absolute path of the template being checked, and checkov's own parse of it."""
     frame = sys._getframe(1)
@@ -144,4 +159,6 @@ def _lines(config: Any) -> tuple[int, int]:
     if not isinstance(config, Mapping):
         return 0, 0
     start, end = config.get("__start_line__"), config.get("__end_line__")
+    if start is None:  # checkov's terraform_json framework (.tf.json) spells them as CloudFormation does
+        start, end = config.get("__startline__"), config.get("__endline__")
     return (start, end) if isinstance(start, int) and isinstance(end, int) else (0, 0)

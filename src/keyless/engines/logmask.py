@@ -13,7 +13,7 @@ import re
 import traceback
 from typing import Any
 
-from keyless.detect.material import CREDENTIAL_PREFIXES, KEY_ID, SECRET_CANDIDATE, SESSION_TOKEN_VALUE, mask
+from keyless.detect.material import CREDENTIAL_PREFIXES, KEY_ID_SHOWN, SECRET_SHOWN, SESSION_TOKEN_VALUE, mask
 
 # In logs, over-masking is harmless: any 40-character mixed-case base64 word with a digit or a
 # slash could be a secret key, any 100+ character base64 run (SESSION_TOKEN_VALUE) a session token.
@@ -46,10 +46,11 @@ def mask_text(text: str) -> str:
 
 
 def _mask_word(word: str) -> str:
-    word = KEY_ID.sub(lambda m: mask(m.group(0)), word)
+    # The SHOWN patterns also catch a value glued to the next word by checkov's heredoc joining.
+    word = KEY_ID_SHOWN.sub(lambda m: mask(m.group(0)), word)
     if len(word) >= 40 and _LONG_RUN.search(word):
-        word = SECRET_CANDIDATE.sub(_mask_secret_like, word)
         word = SESSION_TOKEN_VALUE.sub(lambda m: mask(m.group(0)), word)
+        word = SECRET_SHOWN.sub(_mask_secret_like, word)
     return word
 
 
