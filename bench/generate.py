@@ -45,7 +45,7 @@ class Rng(random.Random):
 # --- Terraform -----------------------------------------------------------------------------------
 # Each planter returns (hcl, [(checkov_id, address)]) for one resource group in module file context.
 
-TfPlanter = Callable[[Rng, str], tuple[str, list[tuple[str, str]]]]
+TfPlanter = Callable[[Rng, str], tuple[str, list[tuple[str, str]]] | tuple[str, list[tuple[str, str]], dict[str, str]]]
 
 
 def tf_access_key(r: Rng, n: str) -> tuple[str, list[tuple[str, str]]]:
@@ -149,6 +149,42 @@ TF_PLANTERS.update({
     "for-expression-secret": tf_for_expression_secret,
 })
 
+
+def tf_templatefile_user_data(r: Rng, n: str) -> tuple[str, list[tuple[str, str]], dict[str, str]]:
+    """User data read from a template next to the module: the key is in the referenced file."""
+    script = (f"#!/bin/bash\nyum install -y awscli\naws configure set region ${{region}}\n"
+              f"aws configure set aws_access_key_id {r.key_id()}\n"
+              f"aws configure set aws_secret_access_key {r.secret()}\n")
+    return (f'resource "aws_instance" "boot_{n}" {{\n  ami                  = "ami-0abcdef1234567890"\n'
+            f'  iam_instance_profile = "boot"\n'
+            f'  user_data            = templatefile("${{path.module}}/templates/boot-{n}.sh.tpl",\n'
+            f'    {{ region = var.region }})\n}}\n',
+            [("CKV_KEYLESS_8", f"aws_instance.boot_{n}"), ("CKV_KEYLESS_3", f"aws_instance.boot_{n}"),
+             ("CKV_KEYLESS_4", f"aws_instance.boot_{n}")],
+            {f"templates/boot-{n}.sh.tpl": script})
+
+
+def tf_base64_heredoc(r: Rng, n: str) -> tuple[str, list[tuple[str, str]]]:
+    return (f'resource "aws_launch_template" "agent_{n}" {{\n  name_prefix = "agent-{n}"\n'
+            f'  iam_instance_profile {{\n    name = "agent"\n  }}\n'
+            f'  user_data = base64encode(<<-EOF\n    #!/bin/bash\n'
+            f'    echo "starting" > /var/log/boot.log && export AWS_ACCESS_KEY_ID={r.key_id()}\n'
+            f'    export AWS_SECRET_ACCESS_KEY={r.secret()}\n  EOF\n  )\n}}\n',
+            [("CKV_KEYLESS_8", f"aws_launch_template.agent_{n}"), ("CKV_KEYLESS_3", f"aws_launch_template.agent_{n}"),
+             ("CKV_KEYLESS_4", f"aws_launch_template.agent_{n}")])
+
+
+def tf_remote_exec(r: Rng, n: str) -> tuple[str, list[tuple[str, str]]]:
+    return (f'resource "null_resource" "configure_{n}" {{\n  provisioner "remote-exec" {{\n    inline = [\n'
+            f'      "aws configure set aws_secret_access_key {r.secret()}",\n    ]\n  }}\n}}\n',
+            [("CKV_KEYLESS_8", f"null_resource.configure_{n}"), ("CKV_KEYLESS_4", f"null_resource.configure_{n}")])
+
+
+TF_PLANTERS.update({
+    "templatefile-user-data": tf_templatefile_user_data, "base64-heredoc": tf_base64_heredoc,
+    "remote-exec": tf_remote_exec,
+})
+
 def tf_clean(r: Rng, n: str, kind: int) -> str:
     """Look-alikes and good patterns: none of them may be flagged."""
     if kind == 0:
@@ -198,7 +234,10 @@ def generate_terraform(root: Path, r: Rng, modules: int, oracle: list[dict[str, 
             files_text[target].append(tf_clean(r, f"{m}_{i}", r.randrange(5)))
         if r.random() < 0.5:
             planter = names[(m // 2) % len(names)]
-            hcl, expected = TF_PLANTERS[planter](r, f"p{m}")
+            hcl, expected, *extra = TF_PLANTERS[planter](r, f"p{m}")
+            for rel, text in (extra[0] if extra else {}).items():  # files the code reads (templatefile)
+                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+                (folder / rel).write_text(text)
             target = "iam.tf"
             files_text[target].append(hcl)
             for check_id, address in expected:
@@ -257,6 +296,25 @@ def cfn_resources(r: Rng, n: int, planted: str | None) -> tuple[dict[str, object
         res["User"] = {"Type": "AWS::IAM::User", "Properties": {}}
         res["Key"] = {"Type": "AWS::IAM::AccessKey", "Properties": {"UserName": {"Ref": "User"}}}
         expected = [("CKV_KEYLESS_1", "Key"), ("CKV_KEYLESS_9", "Key")]
+    elif planted == "cfn-init-credentials":
+        res["User"] = {"Type": "AWS::IAM::User", "Properties": {}}
+        res["Key"] = {"Type": "AWS::IAM::AccessKey", "Properties": {"UserName": {"Ref": "User"}}}
+        res["Legacy"] = {"Type": "AWS::EC2::Instance", "Metadata": {"AWS::CloudFormation::Init": {"config": {
+            "files": {"/root/.aws/credentials": {"mode": "000600", "content": {"Fn::Join": ["", [
+                "[default]\naws_access_key_id = ", {"Ref": "Key"}, "\naws_secret_access_key = ",
+                {"Fn::GetAtt": ["Key", "SecretAccessKey"]}, "\n"]]}}}}}},
+            "Properties": {"ImageId": "ami-0abcdef1234567890", "IamInstanceProfile": {"Ref": "Profile"}}}
+        expected = [("CKV_KEYLESS_1", "Key"), ("CKV_KEYLESS_8", "Legacy")]
+    elif planted == "buildspec-env":
+        res["Build"] = {"Type": "AWS::CodeBuild::Project", "Properties": {
+            "ServiceRole": "arn:aws:iam::123456789012:role/build", "Artifacts": {"Type": "NO_ARTIFACTS"},
+            "Environment": {"Type": "LINUX_CONTAINER", "ComputeType": "BUILD_GENERAL1_SMALL",
+                            "Image": "aws/codebuild/standard:7.0"},
+            "Source": {"Type": "NO_SOURCE", "BuildSpec": (
+                "version: 0.2\nenv:\n  variables:\n"
+                f"    AWS_SECRET_ACCESS_KEY: {r.secret()}\n"
+                "phases:\n  build:\n    commands:\n      - make deploy\n")}}}
+        expected = [("CKV_KEYLESS_8", "Build"), ("CKV_KEYLESS_4", "Build")]
     elif r.random() < 0.3:
         sam = True
         res["Api"] = {"Type": "AWS::Serverless::Function", "Properties": {
@@ -267,7 +325,7 @@ def cfn_resources(r: Rng, n: int, planted: str | None) -> tuple[dict[str, object
 
 
 CFN_PLANTS = ["access-key", "human-key", "instance-no-profile", "template-no-profile", "lambda-env",
-              "secret-in-tags", "output-secret"]
+              "secret-in-tags", "output-secret", "cfn-init-credentials", "buildspec-env"]
 
 
 def generate_cloudformation(root: Path, r: Rng, count: int, oracle: list[dict[str, str]]) -> int:
