@@ -94,7 +94,8 @@ def instances(block: Block, model: TerraformModel | None, name: str) -> list[dic
         content = spec.get("content")
         if block_name != name or not isinstance(content, Mapping):
             continue
-        iterator = spec.get("iterator") if isinstance(spec.get("iterator"), str) else name
+        written_iterator = spec.get("iterator")  # the parser gives `iterator = env` as "${env}"
+        iterator = written_iterator.strip("${} ") if isinstance(written_iterator, str) else name
         collection = _collection(spec.get("for_each"), block, model)
         if collection is None:
             out.append(dict(content))
