@@ -191,13 +191,17 @@ class KeyMaterial:
 
 
 def find_key_ids(text: str) -> list[str]:
-    """Key IDs in a text, placeholders (`is_placeholder`) left out."""
+    """Every key-ID-shaped string (what KEY_ID matches), placeholders included: the detector the masks use."""
     first = _KEY_ID_PREFIX.search(text)
     if first is None:
         return []
     return [m.group(0) for m in _KEY_ID_FAST.finditer(text, first.start())
-            if (m.start() == 0 or not text[m.start() - 1].isalnum() or not text[m.start() - 1].isascii())
-            and not is_placeholder(m.group(0))]
+            if m.start() == 0 or not text[m.start() - 1].isalnum() or not text[m.start() - 1].isascii()]
+
+
+def find_real_key_ids(text: str) -> list[str]:
+    """The key IDs the rules report: placeholders (`is_placeholder`) left out."""
+    return [k for k in find_key_ids(text) if not is_placeholder(k)]
 
 
 def _contains_key_id(text: str) -> bool:
@@ -205,8 +209,7 @@ def _contains_key_id(text: str) -> bool:
     first = _KEY_ID_PREFIX.search(text)
     if first is None:
         return False
-    return any((m.start() == 0 or not text[m.start() - 1].isalnum() or not text[m.start() - 1].isascii())
-               and not is_placeholder(m.group(0))
+    return any(m.start() == 0 or not text[m.start() - 1].isalnum() or not text[m.start() - 1].isascii()
                for m in _KEY_ID_FAST.finditer(text, first.start()))
 
 
@@ -234,7 +237,7 @@ def find_secrets(text: str, name: str = "") -> list[KeyMaterial]:
         for token_name, value in named_values(text, lower, TOKEN_IN_TEXT, _TOKEN_IN_LOWERED_TEXT):
             if value not in found and is_token_name(token_name):
                 found[value] = KeyMaterial("session-token", value)
-    if _contains_key_id(text):
+    if _contains_key_id(text) and find_real_key_ids(text):  # the fast test first: most texts hold none
         for candidate in standalone_secret_candidates(text):
             if candidate not in found and looks_like_secret_key(candidate):
                 found[candidate] = KeyMaterial("secret-access-key", candidate)

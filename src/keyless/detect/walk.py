@@ -8,7 +8,7 @@ from typing import Any
 from keyless.detect.material import (
     KeyMaterial,
     decode_base64_text,
-    find_key_ids,
+    find_real_key_ids,
     find_secrets,
     looks_like_secret_beside_key_id,
 )
@@ -62,7 +62,7 @@ def find_key_material(value: Any, path: Path = (), label: str = "") -> list[tupl
             if decoded is not None:
                 texts.append(decoded)
         for candidate in texts:
-            key_ids = find_key_ids(candidate)
+            key_ids = find_real_key_ids(candidate)
             if key_ids:
                 groups_with_key_id.add(sibling_group(where))
             found.extend((where, KeyMaterial("access-key-id", k)) for k in key_ids)

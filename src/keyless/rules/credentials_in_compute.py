@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from keyless.detect.material import find_key_ids, is_credential_name, looks_like_secret_beside_key_id
+from keyless.detect.material import find_real_key_ids, is_credential_name, looks_like_secret_beside_key_id
 from keyless.detect.userdata import find_credential_writes
 from keyless.detect.values import Origin, is_placeholder_value
 from keyless.detect.walk import Path
@@ -42,7 +42,7 @@ def _literal_key_material(table: list[tuple[Path, str, Any]]) -> dict[Path, str]
     The same judgement as rules 3 and 4 (detect/material.py): placeholders are not key IDs, and a
     neutral-named secret counts only beside a key ID.
     """
-    ids = {path for path, _, value in table if isinstance(value, str) and find_key_ids(value)}
+    ids = {path for path, _, value in table if isinstance(value, str) and find_real_key_ids(value)}
     found = dict.fromkeys(ids, "an access key ID")
     if ids:
         for path, _, value in table:
