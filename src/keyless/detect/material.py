@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -125,11 +126,7 @@ def is_placeholder(value: str) -> bool:
     body = value[4:] if kind == "key-id" else value
     if len(set(body)) <= _PLACEHOLDER_DISTINCT[kind]:
         return True
-    run, longest = 1, 1
-    for before, after in zip(body, body[1:]):
-        run = run + 1 if before == after else 1
-        longest = max(longest, run)
-    return longest >= _PLACEHOLDER_RUN[kind]
+    return max(sum(1 for _ in run) for _, run in itertools.groupby(body)) >= _PLACEHOLDER_RUN[kind]
 
 
 def is_documentation_example(value: str) -> bool:
