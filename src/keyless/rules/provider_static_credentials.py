@@ -14,8 +14,10 @@ TERRAFORM = {"provider": ("aws",)}
 CLOUDFORMATION: tuple[str, ...] = ()
 
 
-# LocalStack's and moto's conventional credentials: the emulators accept any, and their guides use these.
-LOCAL_EMULATOR_CREDENTIALS = frozenset({"test", "mock_access_key", "mock_secret_key", "localstack"})
+# LocalStack's and moto's conventional credentials: the emulators accept any, and their guides and samples
+# use these ("test" in LocalStack's docs and tflocal, "fake" in localstack-terraform-samples, "testing" in moto's).
+LOCAL_EMULATOR_CREDENTIALS = frozenset(
+    {"test", "testing", "fake", "dummy", "mock_access_key", "mock_secret_key", "localstack"})
 # Settings that point the provider at an endpoint other than AWS's (an emulator), beside `endpoints {}`.
 _EMULATOR_SETTINGS = ("s3_use_path_style", "s3_force_path_style", "skip_credentials_validation")
 
