@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from keyless.detect.material import find_real_key_ids, is_credential_name, looks_like_secret_beside_key_id
@@ -35,18 +35,24 @@ def _hands_over(found: Origin, name: str, value: Any) -> bool:
         found is Origin.LITERAL and is_credential_name(name) and not is_placeholder_value(name, value))
 
 
-def _literal_key_material(table: list[tuple[Path, str, Any]]) -> dict[Path, str]:
+def _as_written(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _literal_key_material(table: list[tuple[Path, str, Any]], text: Callable[[Any], str] = _as_written) -> dict[Path, str]:
     """Literal key material under any name (`STORAGE_KEY_ID`, `S3_KEY`), by path: "an access key ID",
     and, where the table holds one, "a secret access key" for a secret-shaped value beside it.
 
     The same judgement as rules 3 and 4 (detect/material.py): placeholders are not key IDs, and a
-    neutral-named secret counts only beside a key ID.
+    neutral-named secret counts only beside a key ID. `text` flattens a value (CloudFormation: a `Ref`
+    to a parameter by its default, `Fn::Sub` and `Fn::Join` joined).
     """
-    ids = {path for path, _, value in table if isinstance(value, str) and find_real_key_ids(value)}
+    texts = {path: text(value) for path, _, value in table}
+    ids = {path for path, written in texts.items() if find_real_key_ids(written)}
     found = dict.fromkeys(ids, "an access key ID")
     if ids:
-        for path, _, value in table:
-            if path not in ids and isinstance(value, str) and looks_like_secret_beside_key_id(value.strip()):
+        for path, written in texts.items():
+            if path not in ids and looks_like_secret_beside_key_id(written.strip()):
                 found[path] = "a secret access key"
     return found
 
@@ -92,7 +98,7 @@ def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
 def cloudformation(name: str, tpl: Template) -> list[Finding]:
     findings: list[Finding] = []
     table = list(cloudformation_environment(name, tpl))
-    literal = _literal_key_material(table)
+    literal = _literal_key_material(table, tpl.text)
     for path, var, value in table:
         found = tpl.origin(value)
         if _hands_over(found, var, value) or path in literal:
