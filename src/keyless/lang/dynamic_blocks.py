@@ -19,9 +19,11 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
+from stat import S_ISREG
 from typing import Any
 
 from keyless.lang.terraform import Block, TerraformModel, _lookup, unwrap
+from keyless.lang.terraform_source import _file_lines
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +35,13 @@ _DYNAMIC = re.compile(r'^\s*dynamic\s+"', re.MULTILINE)
 def dynamic_blocks(block: Block) -> list[tuple[str, Mapping[str, Any]]]:
     """(block name, body as written: for_each, iterator, content) of each `dynamic` block, unwrapped."""
     start, end = block.lines
-    if not block.file or start < 1 or end < start or not os.path.isfile(block.file):
-        return []
+    if "dynamic" not in block.rendered or not block.file or start < 1 or end < start:
+        return []  # engines keep a `dynamic` key where the block has one: most blocks cost nothing here
     try:
         stat = os.stat(block.file)
     except OSError:
+        return []
+    if not S_ISREG(stat.st_mode):
         return []
     parsed = _parse(block.file, stat.st_mtime_ns, stat.st_size, start, end)
     found: list[tuple[str, Mapping[str, Any]]] = []
@@ -49,11 +53,9 @@ def dynamic_blocks(block: Block) -> list[tuple[str, Mapping[str, Any]]]:
 
 
 @lru_cache(maxsize=256)
-def _parse(file: str, _mtime: int, _size: int, start: int, end: int) -> Any:
+def _parse(file: str, mtime: int, size: int, start: int, end: int) -> Any:
     try:
-        with open(file, encoding="utf-8", errors="replace") as handle:
-            lines = handle.readlines()[start - 1:end]
-        text = "".join(lines)
+        text = "".join(_file_lines(file, mtime, size)[start - 1:end])
         if not _DYNAMIC.search(text):
             return None
         import hcl2
