@@ -223,7 +223,9 @@ def _value_text(lines: list[str], lineno: int) -> str:
 # offending value and not at the resource.
 _SHOWN_AT_VALUE = {
     "WK002": re.compile(r"UserName"),
-    "EK008": re.compile(r"(?i)access|secret|session|token|credentials|UserData|SecretAccessKey"),
+    # a credential word, or the key material itself (a key ID, or a secret beside one, under any name)
+    "EK008": re.compile(r"(?i)access|secret|session|token|credentials|UserData|SecretAccessKey"
+                        r"|(?-i:A[KS]IA[A-Z0-9]{16})|(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])"),
     "EK009": re.compile(r"SecretAccessKey"),
 }
 

@@ -113,7 +113,7 @@ def old_find_credential_writes(text: str) -> list[tuple[str, str]]:
 
 def old_looks_like_secret_key(value: str) -> bool:
     return (material.WHOLE_SECRET.fullmatch(value) is not None and any(c.islower() for c in value)
-            and any(c.isupper() for c in value))
+            and any(c.isupper() for c in value) and not material.is_placeholder(value))
 
 
 def old_find_secrets(text: str, name: str = "") -> list[KeyMaterial]:
@@ -134,7 +134,7 @@ def old_find_secrets(text: str, name: str = "") -> list[KeyMaterial]:
         for m in OLD_TOKEN_IN_TEXT.finditer(text):
             if material.is_token_name(m.group("name")):
                 found.append(KeyMaterial("session-token", m.group("value")))
-    if KEY_ID.search(text):
+    if any(not material.is_placeholder(k.group(0)) for k in KEY_ID.finditer(text)):  # placeholders pair with nothing
         for m in SECRET_CANDIDATE.finditer(text):
             if old_looks_like_secret_key(m.group(0)):
                 found.append(KeyMaterial("secret-access-key", m.group(0)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -84,12 +85,48 @@ def is_token_name(name: str) -> bool:
 
 
 def looks_like_secret_key(value: str) -> bool:
-    """A 40-character base64 string with both cases: git SHAs (hex) and IDs never qualify."""
+    """A 40-character base64 string with both cases: git SHAs (hex) and IDs never qualify, nor do fills
+    such as `XxXx...` (see `is_placeholder`)."""
     return (
         WHOLE_SECRET.fullmatch(value) is not None
         and value.upper() != value  # some lowercase (the value is ASCII here)
         and value.lower() != value  # some uppercase
+        and not is_placeholder(value)
     )
+
+
+_NOT_LETTERS = frozenset("0123456789/+")
+
+
+def looks_like_secret_beside_key_id(value: str) -> bool:
+    """A secret under a neutral name, trusted only for sitting beside a key ID: a secret's shape, with a
+    digit, `/` or `+` as well.
+
+    The extra character keeps out 40-letter identifiers (`PassVeryLongLogicalIdentifierOfTheBucket`);
+    a random secret has none with odds of (52/64)**40, about 1 in 4,000. Git commit IDs (40 hex digits,
+    one case) are never secret-shaped.
+    """
+    return looks_like_secret_key(value) and not _NOT_LETTERS.isdisjoint(value)
+
+
+# A random key body repeats one character this many times in a row with odds below 1 in 10**9 (key IDs,
+# 16 characters of 32) or 10**15 (secrets, 40 of 64); so do bodies of so few distinct characters.
+_PLACEHOLDER_RUN = {"key-id": 8, "secret": 10}
+_PLACEHOLDER_DISTINCT = {"key-id": 3, "secret": 4}
+
+
+def is_placeholder(value: str) -> bool:
+    """A key ID or secret no key can have, written to fill a slot: `AKIAXXXXXXXXXXXXXXXX`,
+    `AKIA0000000000000000`, a long run of one character, a body of three or four distinct characters.
+
+    AWS's documentation examples (`AKIAIOSFODNN7EXAMPLE`) are not placeholders here: they have a real
+    key's shape and are reported, named as the example (docs/rules/hardcoded-access-key-id.md).
+    """
+    kind = "key-id" if len(value) == 20 and value[:4] in CREDENTIAL_PREFIXES else "secret"
+    body = value[4:] if kind == "key-id" else value
+    if len(set(body)) <= _PLACEHOLDER_DISTINCT[kind]:
+        return True
+    return max(sum(1 for _ in run) for _, run in itertools.groupby(body)) >= _PLACEHOLDER_RUN[kind]
 
 
 def is_documentation_example(value: str) -> bool:
@@ -151,11 +188,17 @@ class KeyMaterial:
 
 
 def find_key_ids(text: str) -> list[str]:
+    """Every key-ID-shaped string (what KEY_ID matches), placeholders included: the detector the masks use."""
     first = _KEY_ID_PREFIX.search(text)
     if first is None:
         return []
     return [m.group(0) for m in _KEY_ID_FAST.finditer(text, first.start())
             if m.start() == 0 or not text[m.start() - 1].isalnum() or not text[m.start() - 1].isascii()]
+
+
+def find_real_key_ids(text: str) -> list[str]:
+    """The key IDs the rules report: placeholders (`is_placeholder`) left out."""
+    return [k for k in find_key_ids(text) if not is_placeholder(k)]
 
 
 def _contains_key_id(text: str) -> bool:
@@ -191,7 +234,7 @@ def find_secrets(text: str, name: str = "") -> list[KeyMaterial]:
         for token_name, value in named_values(text, lower, TOKEN_IN_TEXT, _TOKEN_IN_LOWERED_TEXT):
             if value not in found and is_token_name(token_name):
                 found[value] = KeyMaterial("session-token", value)
-    if _contains_key_id(text):
+    if _contains_key_id(text) and find_real_key_ids(text):  # the fast test first: most texts hold none
         for candidate in standalone_secret_candidates(text):
             if candidate not in found and looks_like_secret_key(candidate):
                 found[candidate] = KeyMaterial("secret-access-key", candidate)

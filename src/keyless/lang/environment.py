@@ -1,7 +1,10 @@
 """Where compute services take environment variables, in each format: the tables rule 8 reads.
 
-Each function yields (path, name, value) for every variable a compute resource defines. A value the
-service fetches from a store at run time (`PARAMETER_STORE`, `SECRETS_MANAGER` types) is skipped.
+Each function yields (path, name, value) for every variable a compute resource defines: environment
+variables, and the settings that play their part (Glue job arguments, EMR configuration properties,
+Beanstalk option settings). A value the service fetches from a store at run time (`PARAMETER_STORE`,
+`SECRETS_MANAGER` types) is skipped. The list of compute is documented in
+docs/rules/credentials-in-compute.md ("What it flags"); keep the two in step.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import Any
 
 from keyless.detect.walk import Path
 from keyless.lang.cloudformation import Template
-from keyless.lang.terraform import Block, nested_blocks
+from keyless.lang.dynamic_blocks import instances
+from keyless.lang.terraform import Block, TerraformModel, nested_blocks
 
 _STORE_TYPES = ("PARAMETER_STORE", "SECRETS_MANAGER")
 BEANSTALK_ENVIRONMENT_NAMESPACE = "aws:elasticbeanstalk:application:environment"
@@ -30,6 +34,10 @@ TERRAFORM_ENVIRONMENT_TYPES = (
     "aws_elastic_beanstalk_environment",
     "aws_elastic_beanstalk_configuration_template",
     "aws_apprunner_service",
+    "aws_glue_job",
+    "aws_sagemaker_model",
+    "aws_emr_cluster",
+    "aws_emr_instance_group",
 )
 
 
@@ -62,8 +70,26 @@ def _map(items: Any, path: Path) -> Iterator[tuple[Path, str, Any]]:
                 yield (*path, name), name, value
 
 
-def terraform_environment(block: Block) -> Iterator[tuple[Path, str, Any]]:
-    """(path within the block, name, value) of every environment variable a compute resource defines."""
+def _emr_configurations(items: Any, path: Path, properties_key: str = "Properties",
+                        depth: int = 0) -> Iterator[tuple[Path, str, Any]]:
+    """The properties of EMR configurations, nested ones included (`hadoop-env` > `export`)."""
+    if isinstance(items, Mapping):
+        items = [items]
+    if not isinstance(items, list) or depth > 8:
+        return
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            continue
+        yield from _map(item.get(properties_key), (*path, i, properties_key))
+        yield from _emr_configurations(item.get("Configurations"), (*path, i, "Configurations"), properties_key,
+                                       depth + 1)
+
+
+def terraform_environment(block: Block, model: TerraformModel | None = None) -> Iterator[tuple[Path, str, Any]]:
+    """(path within the block, name, value) of every environment variable a compute resource defines.
+
+    With the model, `dynamic "setting"` blocks of Beanstalk are expanded from a `for_each` that names a
+    local or a variable (see keyless.lang.dynamic_blocks)."""
     c = block.config
     if block.type == "aws_lambda_function":
         for env in nested_blocks(c, "environment"):
@@ -83,9 +109,15 @@ def terraform_environment(block: Block) -> Iterator[tuple[Path, str, Any]]:
         for env in nested_blocks(c, "environment"):
             yield from _name_value_list(env.get("environment_variable"), ("environment", "environment_variable"))
     elif block.type.startswith("aws_elastic_beanstalk_"):
+        static: set[tuple[str, str]] = set()
         for i, setting in enumerate(nested_blocks(c, "setting")):
             if setting.get("namespace") == BEANSTALK_ENVIRONMENT_NAMESPACE:
+                static.add((str(setting.get("name", "")), str(setting.get("value"))))
                 yield ("setting", i, "value"), str(setting.get("name", "")), setting.get("value")
+        for i, setting in enumerate(instances(block, model, "setting")):  # `dynamic "setting"`, by its content
+            pair = (str(setting.get("name", "")), str(setting.get("value")))
+            if setting.get("namespace") == BEANSTALK_ENVIRONMENT_NAMESPACE and pair not in static:
+                yield ("dynamic", "setting", i, "value"), pair[0], setting.get("value")
     elif block.type == "aws_apprunner_service":
         for source in nested_blocks(c, "source_configuration"):
             for repo in nested_blocks(source, "image_repository"):
@@ -99,6 +131,16 @@ def terraform_environment(block: Block) -> Iterator[tuple[Path, str, Any]]:
                         yield from _map(values.get("runtime_environment_variables"),
                                         ("source_configuration", "code_repository", "code_configuration",
                                          "code_configuration_values", "runtime_environment_variables"))
+    elif block.type == "aws_glue_job":
+        for attr in ("default_arguments", "non_overridable_arguments"):
+            yield from _map(c.get(attr), (attr,))
+    elif block.type == "aws_sagemaker_model":
+        for attr in ("primary_container", "container"):
+            for i, container in enumerate(nested_blocks(c, attr)):
+                yield from _map(container.get("environment"), (attr, i, "environment"))
+    elif block.type.startswith("aws_emr_"):
+        for attr in ("configurations_json", "configurations"):
+            yield from _emr_configurations(_json(c.get(attr)), (attr,))
 
 
 # --- CloudFormation ------------------------------------------------------------------------------
@@ -114,6 +156,10 @@ CLOUDFORMATION_ENVIRONMENT_TYPES = (
     "AWS::ElasticBeanstalk::Environment",
     "AWS::ElasticBeanstalk::ConfigurationTemplate",
     "AWS::AppRunner::Service",
+    "AWS::Glue::Job",
+    "AWS::SageMaker::Model",
+    "AWS::EMR::Cluster",
+    "AWS::EMR::InstanceGroupConfig",
 )
 
 
@@ -160,6 +206,16 @@ def cloudformation_environment(name: str, tpl: Template) -> Iterator[tuple[Path,
                     ("CodeRepository", "CodeConfiguration", "CodeConfigurationValues")):
             yield from name_values(get("SourceConfiguration", *sub, "RuntimeEnvironmentVariables"),
                                    (*base, "SourceConfiguration", *sub, "RuntimeEnvironmentVariables"))
+    elif kind == "AWS::Glue::Job":
+        for attr in ("DefaultArguments", "NonOverridableArguments"):
+            yield from _map(get(attr), (*base, attr))
+    elif kind == "AWS::SageMaker::Model":
+        yield from _map(get("PrimaryContainer", "Environment"), (*base, "PrimaryContainer", "Environment"))
+        containers = get("Containers")
+        for i in range(len(containers) if isinstance(containers, list) else 0):
+            yield from _map(get("Containers", i, "Environment"), (*base, "Containers", i, "Environment"))
+    elif kind.startswith("AWS::EMR::"):
+        yield from _emr_configurations(get("Configurations"), (*base, "Configurations"), "ConfigurationProperties")
 
 
 def cloudformation_user_data(name: str, tpl: Template) -> tuple[Path, Any] | None:

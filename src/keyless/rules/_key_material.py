@@ -15,6 +15,7 @@ from typing import Any
 from keyless.detect.walk import Path, find_key_material
 from keyless.findings import Finding, dotted, key_material_findings, material_finding
 from keyless.lang.cloudformation import TEMPLATE_SECTIONS, Template
+from keyless.lang.dynamic_blocks import literal_for_each
 from keyless.lang.terraform import Block, TerraformModel, user_data_texts
 from keyless.lang.terraform_source import written_at
 from keyless.rules._key_material_text import comment_findings
@@ -42,6 +43,12 @@ def _scan_block(block: Block, model: TerraformModel | None) -> list[Finding]:
     for attr, text in user_data_texts(block, model):
         if text != block.config.get(attr):  # a script looked up behind base64encode(local.x)
             findings += [f for f in key_material_findings(block.address, {attr: text}) if not seen.issuperset(f.secrets)]
+    written_for_each = literal_for_each(block)  # `dynamic` blocks: the rendering drops for_each
+    if written_for_each:
+        findings += [f for f in key_material_findings(block.address, written_for_each) if not seen.issuperset(f.secrets)]
+    # checkov renders a `dynamic` block's literal content twice (under `dynamic` and as the block itself)
+    outside_dynamic = {s for f in findings if f.path[:1] != ("dynamic",) for s in f.secrets}
+    findings = [f for f in findings if f.path[:1] != ("dynamic",) or not outside_dynamic.issuperset(f.secrets)]
     placed = [_placed(f, block) for f in findings]
     seen = {s for f in findings for s in f.secrets}
     placed += referenced_key_material(block, model, seen)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from keyless.detect.material import is_credential_name
+from keyless.detect.material import find_real_key_ids, is_credential_name, looks_like_secret_beside_key_id
 from keyless.detect.userdata import find_credential_writes
 from keyless.detect.values import Origin, is_placeholder_value
 from keyless.detect.walk import Path
@@ -45,18 +45,44 @@ def _hands_over(found: Origin, name: str, value: Any) -> bool:
         found is Origin.LITERAL and is_credential_name(name) and not is_placeholder_value(name, value))
 
 
+def _as_written(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _literal_key_material(table: list[tuple[Path, str, Any]], text: Callable[[Any], str] = _as_written) -> dict[Path, str]:
+    """Literal key material under any name (`STORAGE_KEY_ID`, `S3_KEY`), by path: "an access key ID",
+    and, where the table holds one, "a secret access key" for a secret-shaped value beside it.
+
+    The same judgement as rules 3 and 4 (detect/material.py): placeholders are not key IDs, and a
+    neutral-named secret counts only beside a key ID. `text` flattens a value (CloudFormation: a `Ref`
+    to a parameter by its default, `Fn::Sub` and `Fn::Join` joined).
+    """
+    texts = {path: text(value) for path, _, value in table}
+    ids = {path for path, written in texts.items() if find_real_key_ids(written)}
+    found = dict.fromkeys(ids, "an access key ID")
+    if ids:
+        for path, written in texts.items():
+            if path not in ids and looks_like_secret_beside_key_id(written.strip()):
+                found[path] = "a secret access key"
+    return found
+
+
 def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
     findings: list[Finding] = []
     flagged: set[Path] = set()
     flagged_texts: set[str] = set()
-    for path, name, value in terraform_environment(block):
+    table = list(terraform_environment(block, model))
+    literal = _literal_key_material(table)
+    for path, name, value in table:
         found = origin(value)
-        if not _hands_over(found, name, value):
+        if not _hands_over(found, name, value) and path not in literal:
             continue
         if found is Origin.ACCESS_KEY:
             secret = ACCESS_KEY_SECRET.search(str(value))
             what = (f"the {secret.group(2)} of an access key" if secret else "an access key ID") + \
                 f" is passed to {block.address} as {name}"
+        elif path in literal:
+            what = f"{block.address} is given {literal[path]} as {name}"
         else:
             what = f"{block.address} sets credential variable {name}"
         findings.append(simple_finding(SLUG, block.address, path, f"{what} at {dotted(path)}"))
@@ -77,10 +103,13 @@ def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
 
 def cloudformation(name: str, tpl: Template) -> list[Finding]:
     findings: list[Finding] = []
-    for path, var, value in cloudformation_environment(name, tpl):
+    table = list(cloudformation_environment(name, tpl))
+    literal = _literal_key_material(table, tpl.text)
+    for path, var, value in table:
         found = tpl.origin(value)
-        if _hands_over(found, var, value):
+        if _hands_over(found, var, value) or path in literal:
             what = (f"An access key is passed to {name}" if found is Origin.ACCESS_KEY
+                    else f"{name} is given {literal[path]} as {var}" if path in literal
                     else f"{name} sets credential variable {var}")
             findings.append(simple_finding(SLUG, name, path, f"{what} at {dotted(path[3:])}"))
     user_data = cloudformation_user_data(name, tpl)
