@@ -200,7 +200,7 @@ def _tf_findings(check: Any, conf: dict[str, Any], kind: str, entity_type: str) 
     module = location.module if location else ""
 
     def compute() -> list[Finding]:
-        model = checkov_seam.terraform_model(check.graph) if kind == "resource" else None
+        model = checkov_seam.terraform_model(check.graph) if kind in ("resource", "module") else None
         # The block checkov handed this check, read as written; the model only serves cross-block lookups.
         block = Block(kind=kind, type=entity_type, name=name, address=address,
                       rendered=unwrap({k: v for k, v in conf.items() if _MASK_KEY not in k}),

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from keyless.lang.cloudformation import Template, present
+from keyless.lang.terraform import Block, TerraformModel
 from keyless.lang.terraform import present as tf_present
+from keyless.lang.terraform_modules import has_nested_value
 
 
 def terraform_has_profile(config: Mapping[str, Any]) -> bool:
@@ -15,6 +17,14 @@ def terraform_has_profile(config: Mapping[str, Any]) -> bool:
     if isinstance(profile, Mapping):
         return tf_present(profile.get("name")) or tf_present(profile.get("arn"))
     return tf_present(profile)
+
+
+def terraform_block_has_profile(block: Block, model: TerraformModel | None) -> bool:
+    """Whether a block names an instance profile, judged by what its source evaluates to in its module
+    instance: `var.create ? aws_iam_instance_profile.this[0].name : var.profile` with neither set, or a
+    `dynamic "iam_instance_profile"` whose `for_each` is empty, names none (see `terraform_modules`)."""
+    judged = has_nested_value(block, model, "iam_instance_profile", ("name", "arn"))
+    return terraform_has_profile(block.config) if judged is None else judged
 
 
 def launch_template_of(reference: Mapping[str, Any], tpl: Template) -> str | None:

@@ -11,7 +11,11 @@ from keyless.detect.walk import Path
 from keyless.findings import Finding, simple_finding
 from keyless.lang.cloudformation import Template, present
 from keyless.lang.environment import CLOUDFORMATION_LAUNCH_TYPES, TERRAFORM_LAUNCH_TYPES
-from keyless.lang.instance_profiles import launch_template_has_profile, launch_template_of, terraform_has_profile
+from keyless.lang.instance_profiles import (
+    launch_template_has_profile,
+    launch_template_of,
+    terraform_block_has_profile,
+)
 from keyless.lang.terraform import Block, TerraformModel
 
 SLUG = "launch-template-without-profile"
@@ -20,7 +24,7 @@ CLOUDFORMATION = CLOUDFORMATION_LAUNCH_TYPES
 
 
 def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
-    if terraform_has_profile(block.config):
+    if terraform_block_has_profile(block, model):
         return []
     if block.type == "aws_launch_template" and model is not None:
         if any(s.type == "aws_eks_node_group" for s in model.sources(block)):
