@@ -369,3 +369,15 @@ def placed(findings: list[Finding], block: Block, model: TerraformModel | None) 
             message += note
         out.append(replace(finding, written_at=site, message=message))
     return out
+
+
+def attribute_value(block: Block, model: TerraformModel | None, name: str, rendered: Any) -> Any:
+    """An attribute as evaluated in the block's module instance (`status = var.access_key_status` with
+    the caller's value or the default), or the engine's rendering where that cannot be known."""
+    if model is None or not isinstance(rendered, str) or not _REFERENCE.search(rendered):
+        return rendered
+    body = source_body(block)
+    if body is None or name not in body:
+        return rendered
+    value = scope_of(block, model).value(body[name])
+    return rendered if value is UNKNOWN else value

@@ -8,6 +8,7 @@ from keyless.detect.walk import Path
 from keyless.findings import Finding, simple_finding
 from keyless.lang.cloudformation import ACCESS_KEY, Template
 from keyless.lang.terraform import Block, TerraformModel
+from keyless.lang.terraform_modules import attribute_value
 
 SLUG = "iam-access-key"
 TERRAFORM = {"resource": ("aws_iam_access_key",)}
@@ -19,7 +20,7 @@ def _inactive(status: object) -> bool:
 
 
 def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
-    status = block.config.get("status")
+    status = attribute_value(block, model, "status", block.config.get("status"))
     if _inactive(status):
         return []
     state = f"status = {status}" if isinstance(status, str) and status else "status not set, so Active"
