@@ -31,6 +31,7 @@ from keyless.lang.cloudformation_parsing import TemplateError, load_cloudformati
 from keyless.lang.terraform import Block, unwrap
 from keyless.rules import (
     cloudformation_scope,
+    judges_module_call,
     rule_modules,
     runs_everywhere,
     scan_template,
@@ -232,7 +233,10 @@ class _TerraformProviderCheck(_KeylessCheckMixin, BaseProviderCheck):
 
 class _TerraformModuleCheck(_KeylessCheckMixin, BaseModuleCheck):
     def scan_module_conf(self, conf: dict[str, Any]) -> CheckResult:
-        return self._judge(conf, *_tf_findings(self, conf, "module", "module"))
+        result = self._judge(conf, *_tf_findings(self, conf, "module", "module"))
+        if result == CheckResult.PASSED and not judges_module_call(self.slug, unwrap(conf)):
+            return CheckResult.UNKNOWN  # e.g. rule 1 judges registry calls only: a local call's resources speak for it
+        return result
 
 
 # --- CloudFormation ----------------------------------------------------------------------------

@@ -57,6 +57,12 @@ def runs_everywhere(slug: str) -> bool:
     return any(EVERY_TYPE in types for types in (*terraform_scope(slug).values(), cloudformation_scope(slug)))
 
 
+def judges_module_call(slug: str, config: Mapping[str, Any]) -> bool:
+    """Whether a rule judges this module call at all (a rule module may define `judges_module_call`)."""
+    judge = getattr(_module(slug), "judges_module_call", None)
+    return True if judge is None else bool(judge(config))
+
+
 def _applies(types: tuple[str, ...], type_: str) -> bool:
     return EVERY_TYPE in types or type_ in types
 
