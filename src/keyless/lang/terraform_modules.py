@@ -381,3 +381,45 @@ def attribute_value(block: Block, model: TerraformModel | None, name: str, rende
         return rendered
     value = scope_of(block, model).value(body[name])
     return rendered if value is UNKNOWN else value
+
+
+# --- modules `terraform init` fetched -----------------------------------------------------------------
+
+_REGISTRY_HOST = re.compile(r"^(?:registry\.terraform\.io|registry\.opentofu\.org)/", re.IGNORECASE)
+
+
+def initialised_module_dir(current_dir: str, source: str, version: str | None) -> str | None:
+    """The folder `terraform init` fetched a module call's source into, from the nearest
+    `.terraform/modules/modules.json` at or above the calling folder; None when there is none.
+
+    Entries are matched by source (registry host ignored); where one source was fetched at several
+    versions, the one whose version equals the call's `version` is preferred."""
+    wanted = _REGISTRY_HOST.sub("", source.strip())
+    folder = os.path.abspath(current_dir)
+    while True:
+        manifest = os.path.join(folder, ".terraform", "modules", "modules.json")
+        if os.path.isfile(manifest):
+            entries = [e for e in _manifest(manifest, os.stat(manifest).st_mtime_ns)
+                       if _REGISTRY_HOST.sub("", e[0]) == wanted]
+            chosen = next((e for e in entries if e[1] == version), entries[0] if entries else None)
+            if chosen is None:
+                return None
+            path = os.path.normpath(os.path.join(folder, chosen[2]))
+            return path if os.path.isdir(path) else None
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+@lru_cache(maxsize=16)
+def _manifest(path: str, _mtime: int) -> tuple[tuple[str, str, str], ...]:
+    """(source, version, dir) of every module in a modules.json."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            modules = json.load(handle).get("Modules") or []
+    except (OSError, ValueError, AttributeError) as error:
+        log.warning("keyless cannot read %s: %s", path, error)
+        return ()
+    return tuple((str(m.get("Source") or ""), str(m.get("Version") or ""), str(m.get("Dir") or ""))
+                 for m in modules if isinstance(m, Mapping) and m.get("Key") and m.get("Source") and m.get("Dir"))
