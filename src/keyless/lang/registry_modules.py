@@ -31,6 +31,7 @@ class RegistryModule:
     source: str  # registry address, without host and without a version
     switches: tuple[Switch, ...]
     note: str
+    secret_outputs: tuple[str, ...] = ()  # outputs that carry the key's secret (rule 8 when handed to compute)
 
 
 KNOWLEDGE_BASE_VERSION = "2026-11-30"
@@ -46,6 +47,8 @@ REGISTRY_MODULES: tuple[RegistryModule, ...] = (
             Switch("iam_access_key_status", "Inactive", ">= 5.9.0, < 6.0.0"),
         ),
         note="creates an access key (and a console login profile) unless told not to",
+        secret_outputs=("access_key_secret", "access_key_ses_smtp_password_v4",  # 6.x
+                        "iam_access_key_secret", "iam_access_key_ses_smtp_password_v4"),  # before 6.0
     ),
     RegistryModule(
         source="cloudposse/iam-system-user/aws",
@@ -54,6 +57,7 @@ REGISTRY_MODULES: tuple[RegistryModule, ...] = (
             Switch("create_iam_access_key", False, ">= 0.20.0"),
         ),
         note="creates an access key for the system user unless told not to",
+        secret_outputs=("secret_access_key", "ses_smtp_password_v4", "ses_smtp_password"),
     ),
 )
 

@@ -423,3 +423,55 @@ def _manifest(path: str, _mtime: int) -> tuple[tuple[str, str, str], ...]:
         return ()
     return tuple((str(m.get("Source") or ""), str(m.get("Version") or ""), str(m.get("Dir") or ""))
                  for m in modules if isinstance(m, Mapping) and m.get("Key") and m.get("Source") and m.get("Dir"))
+
+
+# --- module outputs that carry a key's secret ---------------------------------------------------------
+
+_MODULE_OUTPUT = re.compile(r"\bmodule\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?\.([A-Za-z0-9_-]+)")
+_KEY_SECRET = re.compile(r"aws_iam_access_key\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?\.(?:secret|ses_smtp_password_v4)\b")
+_outputs: tuple[Any, dict[tuple[str, str, str, str], list[Block]]] = (None, {})
+
+
+def secret_module_output(text: str, block: Block, model: TerraformModel | None) -> str | None:
+    """`module.NAME.OUTPUT` in a value, when that output carries an access key's secret: a local module's
+    output that references one, or a registry module's documented secret output (`registry_modules`)."""
+    if model is None or "module." not in text:
+        return None
+    from keyless.lang.registry_modules import registry_module
+
+    for match in _MODULE_OUTPUT.finditer(text):
+        call_name, output = match.groups()
+        call = model.named(block.scope, "module", call_name)
+        entry = registry_module(call.config.get("source")) if call is not None else None
+        if entry is not None and output in entry.secret_outputs:
+            return match.group(0)
+        for found in _outputs_of(model).get((os.path.dirname(block.file), block.module, call_name, output), ()):
+            if any(_KEY_SECRET.search(s) for s in _strings(found.rendered) + _strings(found.config)):
+                return match.group(0)
+    return None
+
+
+def _outputs_of(model: TerraformModel) -> dict[tuple[str, str, str, str], list[Block]]:
+    """Output blocks by (caller folder, caller instance, call name, output name), built once per model."""
+    global _outputs
+    if _outputs[0] is not model:
+        index: dict[tuple[str, str, str, str], list[Block]] = {}
+        for candidate in model.blocks:
+            if candidate.kind != "output" or not candidate.module:
+                continue
+            calls = calls_of(candidate.module)
+            if calls:
+                key = (os.path.dirname(calls[0].file), calls[0].parent, calls[0].name, candidate.name)
+                index.setdefault(key, []).append(candidate)
+        _outputs = (model, index)
+    return _outputs[1]
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []

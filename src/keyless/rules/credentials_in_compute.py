@@ -22,6 +22,7 @@ from keyless.lang.environment import (
     terraform_environment,
 )
 from keyless.lang.terraform import ACCESS_KEY_SECRET, Block, TerraformModel, origin, strings, user_data_texts
+from keyless.lang.terraform_modules import secret_module_output
 
 SLUG = "credentials-in-compute"
 TERRAFORM = {"resource": (*TERRAFORM_USER_DATA_TYPES, *TERRAFORM_ENVIRONMENT_TYPES)}
@@ -62,7 +63,8 @@ def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
                     f"{attr} of {block.address} writes {write.variable} ({write.how}) with a hardcoded value"))
                 flagged.add((attr,))
     for path, text in strings(block.config):
-        if path not in flagged and text not in flagged_texts and ACCESS_KEY_SECRET.search(text):
+        if path not in flagged and text not in flagged_texts and (
+                ACCESS_KEY_SECRET.search(text) or secret_module_output(text, block, model)):
             findings.append(simple_finding(SLUG, block.address, path,
                                            f"an access key secret is passed to {block.address} at {dotted(path)}"))
             flagged.add(path)
