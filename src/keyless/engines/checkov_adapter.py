@@ -33,6 +33,7 @@ from keyless.lang.cloudformation_parsing import TemplateError, load_cloudformati
 from keyless.lang.terraform import Block, unwrap
 from keyless.rules import (
     cloudformation_scope,
+    judges_module_call,
     rule_modules,
     runs_everywhere,
     scan_template,
@@ -210,8 +211,8 @@ def _tf_findings(check: Any, conf: dict[str, Any], kind: str, entity_type: str) 
     def compute() -> list[Finding]:
         tf_json = file.endswith(".tf.json")
         graph = check.graph if check.graph is not None or not tf_json else checkov_seam.terraform_json_graph()
-        # data sources too: a template_file or cloudinit_config data source is judged by who uses it
-        with_model = kind in ("resource", "data")
+        # data sources and module calls too: a template_file or cloudinit_config data source is judged by who uses it
+        with_model = kind in ("resource", "data", "module")
         model = checkov_seam.terraform_model(graph) if with_model or tf_json else None
         # The block checkov handed this check, read as written; the model only serves cross-block lookups.
         rendered = unwrap({k: v for k, v in conf.items() if _MASK_KEY not in k})
@@ -257,7 +258,10 @@ class _TerraformProviderCheck(_KeylessCheckMixin, BaseProviderCheck):
 
 class _TerraformModuleCheck(_KeylessCheckMixin, BaseModuleCheck):
     def scan_module_conf(self, conf: dict[str, Any]) -> CheckResult:
-        return self._judge(conf, *_tf_findings(self, conf, "module", "module"))
+        result = self._judge(conf, *_tf_findings(self, conf, "module", "module"))
+        if result == CheckResult.PASSED and not judges_module_call(self.slug, unwrap(conf)):
+            return CheckResult.UNKNOWN  # e.g. rule 1 judges registry calls only: a local call's resources speak for it
+        return result
 
 
 # --- CloudFormation ----------------------------------------------------------------------------

@@ -15,6 +15,11 @@ more. keyless needs three things checkov does not pass, and takes them here:
    no entity for a loop's resources otherwise. The runner loads external checks right after parsing
    and before it builds its contexts and graph, so the checks' loading is the one moment to do it.
 
+It also adds one module loader: offline (`--skip-download`) checkov reads only local module sources and
+ignores what `terraform init` fetched into `.terraform/modules`; the loader hands checkov that folder
+for a registry or git source listed in `.terraform/modules/modules.json` (`initialised_module_dir`),
+so those modules are expanded like local ones (for checkov's own checks too, as Terraform would).
+
 `tests/engine/test_checkov_seam.py` drives a real checkov run through each of these, so a checkov
 release that moves one fails a test instead of silently finding nothing.
 """
@@ -28,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keyless.lang.terraform import Block, TerraformModel, unwrap
+from keyless.lang.terraform_modules import initialised_module_dir
 
 
 @dataclass(frozen=True)
@@ -162,3 +168,43 @@ def _lines(config: Any) -> tuple[int, int]:
     if start is None:  # checkov's terraform_json framework (.tf.json) spells them as CloudFormation does
         start, end = config.get("__startline__"), config.get("__endline__")
     return (start, end) if isinstance(start, int) and isinstance(end, int) else (0, 0)
+
+
+def _install_initialised_module_loader() -> None:
+    try:
+        from checkov.terraform.module_loading.content import ModuleContent
+        from checkov.terraform.module_loading.loader import ModuleLoader
+    except ImportError:  # a checkov without module loaders: nothing to add
+        return
+
+    class InitialisedModuleLoader(ModuleLoader):  # type: ignore[misc]
+        """A registry or git source that `terraform init` already fetched into `.terraform/modules`."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.is_external = False  # runs offline, like the local path loader
+
+        def discover(self, module_params: Any) -> None:
+            pass
+
+        def _is_matching_loader(self, module_params: Any) -> bool:
+            source = str(module_params.module_source or "")
+            if source.startswith(("./", "../", "/")):
+                return False
+            found = initialised_module_dir(module_params.current_dir, source, module_params.version)
+            module_params.keyless_initialised_dir = found
+            return found is not None
+
+        def _find_module_path(self, module_params: Any) -> str:
+            return str(getattr(module_params, "keyless_initialised_dir", None) or "")
+
+        def _load_module(self, module_params: Any) -> Any:
+            found = getattr(module_params, "keyless_initialised_dir", None)
+            if not found:
+                raise FileNotFoundError(module_params.module_source)
+            return ModuleContent(found)
+
+    InitialisedModuleLoader()  # registers itself (once: the registry compares loaders by type)
+
+
+_install_initialised_module_loader()

@@ -16,6 +16,7 @@ from typing import Any
 from keyless.lang.cloudformation import Template, present
 from keyless.lang.terraform import Block, TerraformModel, nested_blocks
 from keyless.lang.terraform import present as tf_present
+from keyless.lang.terraform_modules import has_nested_value
 from keyless.lang.terraform_source import block_text
 
 # --- Terraform -----------------------------------------------------------------------------------
@@ -55,6 +56,13 @@ def terraform_has_profile(config: Mapping[str, Any]) -> bool:
     specification names an instance profile."""
     return any(tf_present(value) for value in profile_values(config))
 
+
+def terraform_block_has_profile(block: Block, model: TerraformModel | None) -> bool:
+    """Whether a block names an instance profile, judged by what its source evaluates to in its module
+    instance: `var.create ? aws_iam_instance_profile.this[0].name : var.profile` with neither set, or a
+    `dynamic "iam_instance_profile"` whose `for_each` is empty, names none (see `terraform_modules`)."""
+    judged = has_nested_value(block, model, "iam_instance_profile", ("name", "arn"))
+    return terraform_has_profile(block.config) if judged is None else judged
 
 def _resources(model: TerraformModel, block: Block, type_: str) -> Iterator[Block]:
     return model.of_type(block, "resource", type_)

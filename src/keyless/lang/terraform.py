@@ -87,6 +87,52 @@ class TerraformModel:
             scopes[block.scope].append(i)
         return scopes
 
+    @cached_property
+    def _by_name(self) -> dict[tuple[str, str, str, str], int]:
+        index: dict[tuple[str, str, str, str], int] = {}
+        for i, block in enumerate(self.blocks):
+            index.setdefault((os.path.dirname(block.file), block.module, block.kind, block.name), i)
+        return index
+
+    def named(self, scope: tuple[str, str], kind: str, name: str) -> Block | None:
+        """The `variable`, `locals` entry or module call of that name in a module instance."""
+        found = self._by_name.get((*scope, kind, name))
+        return None if found is None else self.blocks[found]
+
+    def module_call(self, file: str, module: str, name: str) -> Block | None:
+        """The `module "NAME"` block written in `file`, in the module instance `module`."""
+        block = self.named((os.path.dirname(file), module), "module", name)
+        return block if block is not None and block.file == file else None
+
+    @cached_property
+    def _created(self) -> dict[tuple[str, str, str, str], bool]:
+        return {}
+
+    @cached_property
+    def _scopes(self) -> dict[tuple[str, str], Any]:
+        return {}
+
+    def scope_values(self, scope: tuple[str, str]) -> Any:
+        """What `var.X` and `local.X` are in a module instance (`terraform_modules.Scope`)."""
+        from keyless.lang.terraform_modules import Scope
+
+        if scope not in self._scopes:
+            self._scopes[scope] = Scope(self, *scope)
+        return self._scopes[scope]
+
+    def created(self, block: Block) -> bool:
+        """Whether Terraform creates the block (`count`, `for_each` and the module calls above it,
+        evaluated where their inputs are known; see `terraform_modules`). Other blocks always exist."""
+        if block.kind not in _REPEATABLE:
+            return True
+        key = (block.file, block.module, block.kind, block.address)
+        if key not in self._created:
+            from keyless.lang.terraform_modules import created
+
+            self._created[key] = True  # a cycle of module calls is taken as written
+            self._created[key] = created(block, self)
+        return self._created[key]
+
     def index_of(self, block: Block) -> int | None:
         return self._by_location.get((block.file, block.module, block.address))
 
@@ -97,18 +143,21 @@ class TerraformModel:
     def targets(self, block: Block, label_prefix: str = "") -> Iterator[Block]:
         me = self.index_of(block)
         for dst, label in self._outgoing.get(me, ()) if me is not None else ():
-            if label.startswith(label_prefix):
+            if label.startswith(label_prefix) and self.created(self.blocks[dst]):
                 yield self.blocks[dst]
 
     def sources(self, block: Block) -> Iterator[Block]:
         me = self.index_of(block)
         for src in self._incoming.get(me, ()) if me is not None else ():
-            yield self.blocks[src]
+            if self.created(self.blocks[src]):
+                yield self.blocks[src]
 
     def in_scope(self, block: Block) -> Iterator[Block]:
-        """The blocks of the same module directory and instance as `block`."""
+        """The blocks of the same module directory and instance as `block` that Terraform creates."""
         for i in self._by_scope.get(block.scope, ()):
-            yield self.blocks[i]
+            if self.created(self.blocks[i]):
+                yield self.blocks[i]
+
 
     @cached_property
     def _by_scope_and_type(self) -> dict[tuple[tuple[str, str], str, str], list[int]]:
@@ -121,7 +170,11 @@ class TerraformModel:
         """The blocks of `block`'s scope of one kind and type (`resource`, `aws_launch_template`): rules
         that look up a few types for every resource stay linear in the size of the tree."""
         for i in self._by_scope_and_type.get((block.scope, kind, type_), ()):
-            yield self.blocks[i]
+            if self.created(self.blocks[i]):
+                yield self.blocks[i]
+
+
+_REPEATABLE = frozenset({"resource", "data", "module"})
 
 
 def unwrap(value: Any) -> Any:

@@ -22,6 +22,7 @@ from keyless.findings import Finding
 from keyless.lang.cfn_foreach import expand as expand_loops
 from keyless.lang.cloudformation import Template
 from keyless.lang.terraform import Block, TerraformModel
+from keyless.lang.terraform_modules import placed
 
 EVERY_TYPE = "*"
 
@@ -57,17 +58,31 @@ def runs_everywhere(slug: str) -> bool:
     return any(EVERY_TYPE in types for types in (*terraform_scope(slug).values(), cloudformation_scope(slug)))
 
 
+def judges_module_call(slug: str, config: Mapping[str, Any]) -> bool:
+    """Whether a rule judges this module call at all (a rule module may define `judges_module_call`)."""
+    judge = getattr(_module(slug), "judges_module_call", None)
+    return True if judge is None else bool(judge(config))
+
+
 def _applies(types: tuple[str, ...], type_: str) -> bool:
     return EVERY_TYPE in types or type_ in types
 
 
 def scan_terraform_block(block: Block, model: TerraformModel | None = None) -> list[Finding]:
-    """Every rule's findings for one Terraform block (resource, data source, provider or module call)."""
+    """Every rule's findings for one Terraform block (resource, data source, provider or module call).
+
+    A block Terraform never creates (`count = 0`, an empty `for_each`, a module call switched off) is
+    judged by the rules that read what is written wherever it is (key material, rules 3 and 4) only.
+    A finding inside a module instance is placed at the module call (`terraform_modules.placed`).
+    """
+    exists = model is None or model.created(block)
     findings: list[Finding] = []
-    for _, module in rule_modules():
+    for rule_, module in rule_modules():
+        if not exists and not runs_everywhere(rule_.slug):
+            continue
         if _applies(module.TERRAFORM.get(block.kind, ()), block.type):
             findings += module.terraform(block, model)
-    return findings
+    return placed(findings, block, model) if block.module else findings
 
 
 def scan_template(template: Mapping[str, Any]) -> list[Finding]:

@@ -24,6 +24,7 @@ from keyless.lang.environment import (
     terraform_environment,
 )
 from keyless.lang.terraform import ACCESS_KEY_SECRET, Block, TerraformModel, origin, strings
+from keyless.lang.terraform_modules import secret_module_output
 from keyless.rules._compute_files import (
     LIGHTSAIL_TYPES,
     PROVISIONER_TYPES,
@@ -94,7 +95,8 @@ def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
     findings += compute_file_findings(block, model, flagged, _hands_over)
     findings += script_findings(block, model, flagged)
     for path, text in strings(block.config):
-        if path not in flagged and text not in flagged_texts and ACCESS_KEY_SECRET.search(text):
+        if path not in flagged and text not in flagged_texts and (
+                ACCESS_KEY_SECRET.search(text) or secret_module_output(text, block, model)):
             findings.append(simple_finding(SLUG, block.address, path,
                                            f"an access key secret is passed to {block.address} at {dotted(path)}"))
             flagged.add(path)

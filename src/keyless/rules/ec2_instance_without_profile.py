@@ -20,9 +20,11 @@ from keyless.lang.instance_profiles import (
     launch_templates,
     profile_gaps,
     roleless_profile,
+    terraform_block_has_profile,
     terraform_has_profile,
 )
 from keyless.lang.terraform import Block, TerraformModel, nested_blocks
+from keyless.lang.terraform_modules import has_nested_value
 
 SLUG = "ec2-instance-without-profile"
 TERRAFORM_FLEET_TYPES = ("aws_spot_fleet_request", "aws_ec2_fleet")
@@ -50,10 +52,11 @@ def _roleless(profile: Block) -> str:
 
 def _instance_gap(block: Block, model: TerraformModel | None) -> tuple[Path, str] | None:
     """Where and why an instance or spot request has no credentials, or None."""
-    if terraform_has_profile(block.config):
+    if terraform_block_has_profile(block, model):
         profile = roleless_profile(block, model)
         return None if profile is None else (("iam_instance_profile",), _roleless(profile))
-    specs = nested_blocks(block.config, "launch_template")
+    uses_template = has_nested_value(block, model, "launch_template", ("id", "name"))
+    specs = nested_blocks(block.config, "launch_template") if uses_template is not False else []
     if not specs:
         return ("iam_instance_profile",), _NONE
     template = _template_without_credentials(block, model, specs[0], "launch_template")
@@ -73,8 +76,8 @@ def _template_without_credentials(block: Block, model: TerraformModel | None, sp
     templates = launch_templates(block, model, spec, edge_label)
     if not templates:
         return None
-    judged = [(t, roleless_profile(t, model) if terraform_has_profile(t.config) else None) for t in templates]
-    if any(terraform_has_profile(t.config) and profile is None for t, profile in judged):
+    judged = [(t, roleless_profile(t, model) if terraform_block_has_profile(t, model) else None) for t in templates]
+    if any(terraform_block_has_profile(t, model) and profile is None for t, profile in judged):
         return None
     template, profile = judged[0]
     if profile is not None:

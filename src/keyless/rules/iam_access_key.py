@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 from keyless.detect.walk import Path
 from keyless.findings import Finding, simple_finding
 from keyless.lang.cloudformation import ACCESS_KEY, Template
+from keyless.lang.registry_modules import registry_module, switched_off
 from keyless.lang.terraform import Block, TerraformModel
+from keyless.lang.terraform_modules import attribute_value, initialised_module_dir
 
 SLUG = "iam-access-key"
-TERRAFORM = {"resource": ("aws_iam_access_key",)}
+TERRAFORM = {"resource": ("aws_iam_access_key",), "module": ("module",)}
 CLOUDFORMATION = (ACCESS_KEY,)
 
 
@@ -19,12 +22,39 @@ def _inactive(status: object) -> bool:
 
 
 def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
-    status = block.config.get("status")
+    if block.kind == "module":
+        return _registry_module_call(block)
+    status = attribute_value(block, model, "status", block.config.get("status"))
     if _inactive(status):
         return []
     state = f"status = {status}" if isinstance(status, str) and status else "status not set, so Active"
     return [simple_finding(SLUG, block.address, ("status",),
                            f"{block.address} creates an active long-term IAM access key ({state})")]
+
+
+def judges_module_call(config: Mapping[str, object]) -> bool:
+    """Only calls to registry modules in the knowledge base that checkov cannot follow: a local module, or
+    one `terraform init` fetched into `.terraform/modules`, is followed instead."""
+    return registry_module(config.get("source")) is not None
+
+
+def _registry_module_call(block: Block) -> list[Finding]:
+    """A call to a registry module that creates a key by default (`registry_modules`), judged on the call."""
+    entry = registry_module(block.config.get("source"))
+    if entry is None or switched_off(entry, block.config) is not None:
+        return []
+    version = block.config.get("version")
+    if block.file and initialised_module_dir(os.path.dirname(block.file), str(block.config.get("source")),
+                                             version if isinstance(version, str) else None):
+        return []  # fetched by terraform init: checkov expands it and its resources are judged
+    switches = " or ".join(f"{s.argument} = {_hcl(s.off)}" for s in entry.switches if s.argument != "enabled")
+    return [simple_finding(SLUG, block.address, ("source",),
+                           f"module {block.name} ({entry.source}) {entry.note}: the key's status is Active "
+                           f"by default (set {switches})")]
+
+
+def _hcl(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else f'"{value}"'
 
 
 def cloudformation(name: str, tpl: Template) -> list[Finding]:

@@ -20,7 +20,7 @@ from keyless.lang.instance_profiles import (
     profile_gaps,
     role_supplier,
     roleless_profile,
-    terraform_has_profile,
+    terraform_block_has_profile,
 )
 from keyless.lang.terraform import Block, TerraformModel
 
@@ -30,7 +30,7 @@ CLOUDFORMATION = CLOUDFORMATION_LAUNCH_TYPES
 
 
 def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
-    if terraform_has_profile(block.config):
+    if terraform_block_has_profile(block, model):
         profile = roleless_profile(block, model)
         if profile is None:
             return []

@@ -1,0 +1,38 @@
+"""Each knowledge-base entry: a call with the module's defaults is rule 1; each of its switches turns it off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from keyless.lang.registry_modules import REGISTRY_MODULES, RegistryModule, registry_module
+from keyless.lang.terraform import Block
+from keyless.rules import iam_access_key
+
+
+def _call(source: str, **arguments: Any) -> Block:
+    return Block(kind="module", type="module", name="ci", address="ci",
+                 rendered={"source": source, "version": "1.0.0", **arguments})
+
+
+@pytest.mark.parametrize("entry", REGISTRY_MODULES, ids=lambda e: e.source)
+def test_defaults_create_a_key(entry: RegistryModule) -> None:
+    [finding] = iam_access_key.terraform(_call(entry.source), None)
+    assert finding.slug == "iam-access-key" and entry.source in finding.message
+    assert iam_access_key.terraform(_call(f"registry.terraform.io/{entry.source}"), None)
+
+
+@pytest.mark.parametrize(("entry", "argument", "off"),
+                         [(e, s.argument, s.off) for e in REGISTRY_MODULES for s in e.switches],
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_each_switch_turns_the_key_off(entry: RegistryModule, argument: str, off: Any) -> None:
+    assert iam_access_key.terraform(_call(entry.source, **{argument: off}), None) == []
+    opposite = True if off is False else "Active"
+    assert iam_access_key.terraform(_call(entry.source, **{argument: opposite}), None)
+
+
+def test_other_sources_are_not_in_the_knowledge_base() -> None:
+    assert registry_module("./modules/iam-user") is None
+    assert registry_module("terraform-aws-modules/iam/aws//modules/iam-role") is None
+    assert iam_access_key.terraform(_call("terraform-aws-modules/iam/aws//modules/iam-role"), None) == []
