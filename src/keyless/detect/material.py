@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -111,7 +110,7 @@ def looks_like_secret_beside_key_id(value: str) -> bool:
 
 # A random key body repeats one character this many times in a row with odds below 1 in 10**9 (key IDs,
 # 16 characters of 32) or 10**15 (secrets, 40 of 64); so do bodies of so few distinct characters.
-_PLACEHOLDER_RUN = {"key-id": 8, "secret": 10}
+_PLACEHOLDER_RUN = {"key-id": re.compile(r"(.)\1{7}"), "secret": re.compile(r"(.)\1{9}")}
 _PLACEHOLDER_DISTINCT = {"key-id": 3, "secret": 4}
 
 
@@ -126,7 +125,7 @@ def is_placeholder(value: str) -> bool:
     body = value[4:] if kind == "key-id" else value
     if len(set(body)) <= _PLACEHOLDER_DISTINCT[kind]:
         return True
-    return max(sum(1 for _ in run) for _, run in itertools.groupby(body)) >= _PLACEHOLDER_RUN[kind]
+    return _PLACEHOLDER_RUN[kind].search(body) is not None
 
 
 def is_documentation_example(value: str) -> bool:
