@@ -28,8 +28,13 @@ def run_checkov(
     checks: Iterable[str] | None = None,
     files: list[str] | None = None,
     excluded_paths: Sequence[str] = (),
+    lean: bool = False,
 ) -> list[Any]:
-    """checkov's reports for a folder (or files), keyless checks only unless `checks` says otherwise."""
+    """checkov's reports for a folder (or files), keyless checks only unless `checks` says otherwise.
+
+    lean (the audit): checkov's registries hold only the checks run, and no debug record is created
+    (nothing reads them), which changes no result.
+    """
     from checkov.cloudformation.runner import Runner as CfnRunner
     from checkov.common.runners.runner_registry import RunnerRegistry
     from checkov.runner_filter import RunnerFilter
@@ -43,7 +48,12 @@ def run_checkov(
         *(runners[f]() for f in frameworks),
     )
     logging.getLogger("checkov").setLevel(logging.ERROR)
-    return registry.run(root_folder=root, files=files, external_checks_dir=[CHECKS_DIR])
+    if not lean:
+        return registry.run(root_folder=root, files=files, external_checks_dir=[CHECKS_DIR])
+    from keyless.engines import checkov_seam
+
+    with checkov_seam.registries_holding_only(wanted, frameworks), checkov_seam.quiet_debug_log():
+        return registry.run(root_folder=root, files=files, external_checks_dir=[CHECKS_DIR])
 
 
 def run_checkov_with_findings(
@@ -65,7 +75,7 @@ def run_checkov_with_findings(
         observed.setdefault((check.id, scanned_file, address), []).append(list(findings))
 
     with observing_failures(observe):
-        reports = run_checkov(root, frameworks=frameworks, excluded_paths=excluded_paths)
+        reports = run_checkov(root, frameworks=frameworks, excluded_paths=excluded_paths, lean=True)
     pairs = []
     for report in reports:
         for record in report.failed_checks:

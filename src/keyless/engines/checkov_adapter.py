@@ -24,7 +24,7 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 
 from keyless.catalog import SEVERITIES, rule
 from keyless.detect.material import mask_known
-from keyless.engines import checkov_seam, logmask
+from keyless.engines import checkov_seam
 from keyless.engines.checkov_sarif import checkov_details
 from keyless.findings import Finding
 from keyless.lang.cloudformation_parsing import TemplateError, load_cloudformation
@@ -39,7 +39,7 @@ from keyless.rules import (
 )
 
 log = logging.getLogger(__name__)
-logmask.install()
+checkov_seam.install_log_masking()
 CATEGORIES = (CheckCategories.IAM, CheckCategories.SECRETS)
 # checkov masks in its output the values a failing SECRETS check stores under `<check id>_secret...`.
 _MASK_KEY = "_secret_"
