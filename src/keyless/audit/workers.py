@@ -55,7 +55,7 @@ def warm_up(frameworks: tuple[str, ...] = ("terraform", "cloudformation")) -> No
         from keyless.engines import run_checkov
 
         with tempfile.TemporaryDirectory(prefix="keyless-warm-up-") as empty:
-            run_checkov(empty, frameworks=["terraform"])
+            run_checkov(empty, frameworks=["terraform"], lean=True)
 
 
 def run(units: list[tuple[str, Callable[[], T]]], jobs: int | None = None,

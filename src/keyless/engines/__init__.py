@@ -20,6 +20,7 @@ from keyless.findings import Finding
 
 CHECKS_DIR = os.path.dirname(os.path.abspath(keyless.checks.__file__))
 KEYLESS_CHECK_IDS = [r.checkov_id for r in RULES]
+_REGISTERED: set[str] = set()  # frameworks whose keyless checks this process registered for lean runs
 
 
 def run_checkov(
@@ -32,28 +33,42 @@ def run_checkov(
 ) -> list[Any]:
     """checkov's reports for a folder (or files), keyless checks only unless `checks` says otherwise.
 
-    lean (the audit): checkov's registries hold only the checks run, and no debug record is created
-    (nothing reads them), which changes no result.
+    lean (the audit): the keyless checks of these frameworks are registered directly (not loaded from
+    the checks folder, which registers both frameworks'), checkov's registries hold only the checks
+    run, and no debug record is created (nothing reads them); none of it changes a result.
     """
-    from checkov.cloudformation.runner import Runner as CfnRunner
     from checkov.common.runners.runner_registry import RunnerRegistry
     from checkov.runner_filter import RunnerFilter
-    from checkov.terraform.runner import Runner as TfRunner
 
-    runners = {"terraform": TfRunner, "cloudformation": CfnRunner}
     wanted = list(KEYLESS_CHECK_IDS if checks is None else checks)
     registry = RunnerRegistry(
         "", RunnerFilter(framework=list(frameworks), checks=wanted, show_progress_bar=False,
                          excluded_paths=list(excluded_paths) or None),
-        *(runners[f]() for f in frameworks),
+        *(_runner(f)() for f in frameworks),
     )
     logging.getLogger("checkov").setLevel(logging.ERROR)
     if not lean:
         return registry.run(root_folder=root, files=files, external_checks_dir=[CHECKS_DIR])
     from keyless.engines import checkov_seam
+    from keyless.engines.checkov_adapter import register_all
 
+    unregistered = [f for f in frameworks if f not in _REGISTERED]
+    if unregistered:  # only these frameworks' checks: a Terraform run never loads checkov's CloudFormation checks
+        register_all(unregistered)
+        _REGISTERED.update(unregistered)
     with checkov_seam.registries_holding_only(wanted, frameworks), checkov_seam.quiet_debug_log():
-        return registry.run(root_folder=root, files=files, external_checks_dir=[CHECKS_DIR])
+        return registry.run(root_folder=root, files=files)
+
+
+def _runner(framework: str) -> Any:
+    """One framework's checkov runner class, imported alone (each loads all its built-in checks)."""
+    if framework == "terraform":
+        from checkov.terraform.runner import Runner
+    elif framework == "cloudformation":
+        from checkov.cloudformation.runner import Runner
+    else:
+        raise ValueError(f"keyless runs checkov on terraform and cloudformation, not {framework}")
+    return Runner
 
 
 def run_checkov_with_findings(

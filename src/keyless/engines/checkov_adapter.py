@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck as CfnResourceCheck
 from checkov.common.bridgecrew.severities import BcSeverities, Severities
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.data.base_check import BaseDataCheck
@@ -276,7 +275,7 @@ def _template_findings(path: str, _mtime: int, _size: int, checkov_definition: _
         return []
 
 
-class _CloudFormationCheck(_KeylessCheckMixin, CfnResourceCheck):
+class _CloudFormationJudge(_KeylessCheckMixin):
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         logical_id = self.entity_path.rsplit(":", 1)[-1]
         path, definition = checkov_seam.cloudformation_template()
@@ -307,17 +306,31 @@ def _make(base: type, slug: str, entities_kw: str, entities: Iterable[str]) -> A
     return cls()
 
 
-def register(slug: str) -> list[Any]:
-    """Instantiate (and so register with checkov) every check of one rule, for both frameworks."""
+@lru_cache(maxsize=1)
+def _cloudformation_check() -> type:
+    """checkov's CloudFormation check base, imported only when a CloudFormation check is registered:
+    importing it loads every built-in CloudFormation check, which a Terraform-only audit never runs."""
+    from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
+
+    return type("_CloudFormationCheck", (_CloudFormationJudge, BaseResourceCheck), {})
+
+
+FRAMEWORKS = ("terraform", "cloudformation")
+
+
+def register(slug: str, frameworks: Iterable[str] = FRAMEWORKS) -> list[Any]:
+    """Instantiate (and so register with checkov) every check of one rule, for the frameworks given."""
     checks = []
-    for kind, entities in terraform_scope(slug).items():
-        base, keyword = _TERRAFORM_BASES[kind]
-        checks.append(_make(base, slug, keyword, entities))
-    if cloudformation_scope(slug):
-        checks.append(_make(_CloudFormationCheck, slug, "supported_resources", cloudformation_scope(slug)))
+    if "terraform" in frameworks:
+        for kind, entities in terraform_scope(slug).items():
+            base, keyword = _TERRAFORM_BASES[kind]
+            checks.append(_make(base, slug, keyword, entities))
+    if "cloudformation" in frameworks and cloudformation_scope(slug):
+        checks.append(_make(_cloudformation_check(), slug, "supported_resources", cloudformation_scope(slug)))
     return checks
 
 
-def register_all() -> list[Any]:
-    """Every check of every rule in the registry."""
-    return [check for r, _ in rule_modules() for check in register(r.slug)]
+def register_all(frameworks: Iterable[str] = FRAMEWORKS) -> list[Any]:
+    """Every check of every rule in the registry (`checks/keyless_checks.py`: both frameworks)."""
+    frameworks = tuple(frameworks)
+    return [check for r, _ in rule_modules() for check in register(r.slug, frameworks)]

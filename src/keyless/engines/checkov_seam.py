@@ -17,6 +17,11 @@ more. keyless needs three things checkov does not pass, and takes them here:
    (`registries_holding_only`). A run filter would skip them too, but only after asking it about
    each check on each entity.
 
+5. For the `keyless audit` command only: checkov's Terraform check packages
+   (`checkov.terraform.checks.resource` and its siblings), made importable without running their
+   `__init__`, which imports every built-in Terraform check (about a second and a half of CPU) that
+   the audit never runs (`terraform_without_builtin_checks`).
+
 And two things about checkov's logging (`checkov.logging_init`): it sets the root logger to DEBUG
 and writes every record, formatted, into an in-memory buffer (`log_stream`) that only `--support`
 reads, through `checkov.common.logger_streams.logger_streams`. keyless masks that buffer when it
@@ -31,6 +36,8 @@ release that moves one fails a test instead of silently finding nothing.
 from __future__ import annotations
 
 import fnmatch
+import importlib.machinery
+import importlib.util
 import json
 import logging
 import os
@@ -259,3 +266,30 @@ def registries_holding_only(check_ids: Collection[str], frameworks: Collection[s
                     known = {c.id for c in original[entity]}
                     original[entity].extend(c for c in added if c.id not in known)
                 setattr(registry, attribute, original)
+
+
+# The packages whose `__init__` imports every built-in check of its kind (and nothing else).
+_BUILTIN_CHECK_PACKAGES = tuple(f"checkov.terraform.checks.{kind}" for kind in ("resource", "data", "provider", "module"))
+
+
+def terraform_without_builtin_checks() -> bool:
+    """Register checkov's Terraform check packages as packages whose `__init__` has not run, so the
+    runner and the check bases (submodules of them) import without loading checkov's built-in
+    Terraform checks. For a process that runs keyless's checks only (`keyless audit`); a no-op once
+    anything imported checkov's Terraform code. Returns whether it did."""
+    if "checkov.terraform" in sys.modules:
+        return False
+    try:
+        checkov = importlib.util.find_spec("checkov")
+    except ImportError:
+        return False
+    if checkov is None or not checkov.submodule_search_locations:
+        return False
+    checks = os.path.join(list(checkov.submodule_search_locations)[0], "terraform", "checks")
+    # found without importing their parents: `checkov.terraform`'s own __init__ imports these packages
+    specs = [(name, importlib.machinery.PathFinder.find_spec(name, [checks])) for name in _BUILTIN_CHECK_PACKAGES]
+    if any(spec is None or not spec.submodule_search_locations for _, spec in specs):
+        return False
+    for name, spec in specs:
+        sys.modules[name] = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]  # a package whose code never runs
+    return True
