@@ -325,7 +325,8 @@ def goal_6(corpus: Path, public: Path, runs: int, count: int) -> dict[str, objec
     templates = templates_of(corpus)[:: max(1, len(templates_of(corpus)) // max(1, count // 2))][: count // 2]
     widdix = public / "widdix"
     if widdix.is_dir():
-        more = sorted(str(p) for p in widdix.rglob("*.yaml"))
+        more = sorted(str(p) for p in widdix.rglob("*.yaml")
+                      if not p.name.startswith(".") and "AWSTemplateFormatVersion" in p.read_text(errors="replace"))
         templates += more[:: max(1, len(more) // max(1, count - len(templates)))][: count - len(templates)]
     commands: dict[str, list[str]] = {}
     for index, template in enumerate(templates):

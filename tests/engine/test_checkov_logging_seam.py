@@ -36,7 +36,7 @@ def test_the_debug_buffer_is_found_and_exempt_from_masking_per_record(root_at_de
     assert len(buffers) == 1 and buffers[0].stream is log_stream
     checkov_seam.install_log_masking()
     assert logmask.installed()
-    logging.getLogger("checkov.probe").debug("config %s", {"secret": SECRET})
+    logging.getLogger("keyless-seam-probe").debug("config %s", {"secret": SECRET})
     assert SECRET in log_stream.getvalue()  # written as is: masked when read, below
 
 
@@ -45,7 +45,7 @@ def test_the_debug_buffer_is_masked_when_support_reads_it(read: str, root_at_deb
                                                           monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     checkov_seam.install_log_masking()
-    logging.getLogger("checkov.probe").debug("config %s %s", SECRET, KEY_ID)
+    logging.getLogger("keyless-seam-probe").debug("config %s %s", SECRET, KEY_ID)
     streams = LoggerStreams()
     streams.add_stream("main", log_stream)  # what checkov's main does under --support
     monkeypatch.chdir(tmp_path)
