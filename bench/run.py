@@ -1,10 +1,25 @@
-"""keyless benchmarks: what keyless costs on top of the scanners people already run.
+"""keyless benchmarks: the six cost goals of issue 13, each as interleaved pairs of commands.
 
-    python bench/run.py [--runs 5] [--engine-scale 0.1] [--audit-scales 0.25,0.5,1.0] [--out bench/out]
+    python bench/run.py --quick                      # all six goals in about 10 minutes
+    python bench/run.py                              # the full run (about an hour)
+    python bench/run.py --goals 2,5 --runs 5         # some goals only
 
-Every figure is a ratio or a median of interleaved runs made in this one session on this one
-machine; nothing here is asserted by the test suite. Results go to OUT/results.json and a
-Markdown table is printed for docs/benchmarks.md.
+Every command of a goal runs once per round, rounds repeated (`--runs`), so load from other work
+hits each command alike; each figure is the median of the per-round ratios of CPU time (user +
+system of the command and all its processes), with their min-max, and the same for wall time.
+CPU time is the figure to read on a shared machine: wall time swings with other people's work.
+Results go to OUT/results.json, and OUT/summary.md holds the tables for docs/benchmarks.md.
+
+1. the floor: checkov's built-in checks, then plus no-op checks with keyless's scopes that import
+   nothing from keyless (what checkov itself charges for keyless's check runs);
+2. plain checkov with keyless's checks folder against built-in only (goal <= 1.08) and against
+   the floor (keyless's own share, goal <= 2 points);
+3. `keyless checkov` against plain `checkov` without keyless (goal <= 1.00);
+4. the detection core, MB/s of CPU time on realistic and adversarial user data (goal >= 50);
+5. `keyless audit` against `keyless checkov --framework terraform --check 'CKV_KEYLESS_*'` on
+   Terraform-only trees (goal >= 2x faster, same findings), and its memory from 1x to 4x;
+6. cfn-lint per template, as the editor runs it (one process per template), without and with
+   `-a keyless.cfn_lint` (goal <= 1.04).
 """
 
 from __future__ import annotations
@@ -25,7 +40,13 @@ sys.path.insert(0, str(HERE))
 from generate import generate  # noqa: E402
 
 BIN = Path(sys.executable).parent
-NEAREST_BUILTINS = "CKV_AWS_41,CKV_AWS_45,CKV_AWS_46,CKV2_AWS_41,CKV_SECRET_*"
+PUBLIC = Path("/work/corpus")  # where the public repositories are checked out (`--public-dir`)
+# (name, folder under --public-dir, what it holds)
+PUBLIC_REPOS = (
+    ("terragoat", "bridgecrewio+terragoat", "terraform+cloudformation"),
+    ("widdix", "widdix", "cloudformation"),
+    ("terraform-aws-iam", "terraform-aws-modules+terraform-aws-iam", "terraform"),
+)
 
 
 def measure(command: Sequence[str], cwd: Path | None = None) -> tuple[float, float, int, int]:
@@ -72,31 +93,41 @@ def tree_pss_kb(root: int) -> int:
     return total
 
 
-def interleaved(pairs: dict[str, list[str]], runs: int, tree_memory: bool = False) -> dict[str, dict[str, float]]:
+def interleaved(commands: dict[str, list[str]], runs: int, tree_memory: bool = False) -> dict[str, dict[str, object]]:
     """Run each command once per round, rounds repeated, so drift hits every command alike.
 
-    With tree_memory, one more (untimed) run of each command samples the memory of its process tree.
+    Keeps every round's figures (for per-round ratios). With tree_memory, one more (untimed) run of
+    each command samples the memory of its process tree.
     """
-    times: dict[str, list[float]] = {name: [] for name in pairs}
-    cpu: dict[str, list[float]] = {name: [] for name in pairs}
-    peaks: dict[str, list[int]] = {name: [] for name in pairs}
+    rounds: dict[str, dict[str, list[float]]] = {name: {"wall": [], "cpu": [], "rss_mb": []} for name in commands}
     for _ in range(runs):
-        for name, command in pairs.items():
+        for name, command in commands.items():
             seconds, cpu_seconds, rss, _ = measure(command)
-            times[name].append(seconds)
-            cpu[name].append(cpu_seconds)
-            peaks[name].append(rss)
-    results: dict[str, dict[str, float]] = {
-        name: {"median_s": statistics.median(times[name]), "min_s": min(times[name]), "max_s": max(times[name]),
-               "median_cpu_s": statistics.median(cpu[name]), "min_cpu_s": min(cpu[name]), "max_cpu_s": max(cpu[name]),
-               "largest_process_mb": max(peaks[name]) / 1024,
-               "runs": runs}
-        for name in pairs
-    }
-    if tree_memory:
-        for name, command in pairs.items():
-            results[name]["tree_pss_mb"] = peak_tree_memory_kb(command) / 1024
+            rounds[name]["wall"].append(round(seconds, 3))
+            rounds[name]["cpu"].append(round(cpu_seconds, 3))
+            rounds[name]["rss_mb"].append(round(rss / 1024, 1))
+    results: dict[str, dict[str, object]] = {}
+    for name, figures in rounds.items():
+        results[name] = {"median_s": statistics.median(figures["wall"]), "median_cpu_s": statistics.median(figures["cpu"]),
+                         "min_cpu_s": min(figures["cpu"]), "max_cpu_s": max(figures["cpu"]),
+                         "largest_process_mb": max(figures["rss_mb"]), "rounds": figures}
+        if tree_memory:
+            results[name]["tree_pss_mb"] = round(peak_tree_memory_kb(commands[name]) / 1024, 1)
     return results
+
+
+def ratio(results: dict[str, dict[str, object]], numerator: str, denominator: str, minus: str | None = None) -> dict[str, object]:
+    """Per-round ratios numerator/denominator (or (numerator - minus)/denominator: a share in points),
+    CPU and wall: median and min-max over the rounds."""
+    out: dict[str, object] = {}
+    for kind in ("cpu", "wall"):
+        top = results[numerator]["rounds"][kind]  # type: ignore[index]
+        bottom = results[denominator]["rounds"][kind]  # type: ignore[index]
+        less = results[minus]["rounds"][kind] if minus else [0.0] * len(top)  # type: ignore[index]
+        per_round = [(t - m) / b for t, m, b in zip(top, less, bottom, strict=True) if b]
+        out[kind] = {"median": round(statistics.median(per_round), 3), "min": round(min(per_round), 3),
+                     "max": round(max(per_round), 3)}
+    return out
 
 
 def templates_of(corpus: Path) -> list[str]:
@@ -185,55 +216,132 @@ def noop_checks(out: Path) -> tuple[Path, Path]:
     return folders
 
 
-def floor_benchmarks(corpus: Path, runs: int, out: Path) -> dict[str, object]:
-    """checkov with its built-in checks; plus the no-op checks (checkov's own cost for keyless's check runs);
-    plus the no-op checks importing keyless's adapter (adds its imports and log masking); plus keyless."""
-    checks_dir = subprocess.run([str(BIN / "keyless"), "checks-dir"], capture_output=True, text=True, check=True).stdout.strip()
-    noop_dir, noop_importing_dir = (str(folder) for folder in noop_checks(out))
+def checks_dir() -> str:
+    return subprocess.run([str(BIN / "keyless"), "checks-dir"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def checkov_trees(corpus: Path, public: Path, quick: bool) -> dict[str, tuple[Path, list[str]]]:
+    """Trees for goals 1-3: the generated corpus (both frameworks) and public repositories."""
+    both = ["terraform", "cloudformation"]
+    trees = {f"generated ({corpus.name})": (corpus, both)}
+    for name, folder, _ in PUBLIC_REPOS[: 1 if quick else None]:
+        if (public / folder).is_dir():
+            trees[name] = (public / folder, both)
+    return trees
+
+
+def goals_1_2(trees: dict[str, tuple[Path, list[str]]], runs: int, out: Path) -> dict[str, object]:
+    """Plain checkov: built-in checks; plus the no-op checks (the floor); plus keyless's checks."""
+    keyless_checks = checks_dir()
+    noop_dir = str(noop_checks(out)[0])
     results: dict[str, object] = {}
-    for label, frameworks in (("1_checkov_all", ["terraform", "cloudformation"]),
-                              ("1a_checkov_terraform", ["terraform"]),
-                              ("1b_checkov_cloudformation", ["cloudformation"])):
+    for label, (tree, frameworks) in trees.items():
         chosen = ["--framework", *frameworks]
-        results[label] = interleaved({
-            "builtin": checkov(corpus, *chosen),
-            "builtin+noop": checkov(corpus, *chosen, "--external-checks-dir", noop_dir),
-            "builtin+noop_importing_keyless": checkov(corpus, *chosen, "--external-checks-dir", noop_importing_dir),
-            "builtin+keyless": checkov(corpus, *chosen, "--external-checks-dir", checks_dir),
+        timed = interleaved({
+            "builtin": checkov(tree, *chosen),
+            "builtin+noop": checkov(tree, *chosen, "--external-checks-dir", noop_dir),
+            "builtin+keyless": checkov(tree, *chosen, "--external-checks-dir", keyless_checks),
         }, runs)
+        results[label] = {
+            "commands": timed,
+            "1_floor (noop / builtin)": ratio(timed, "builtin+noop", "builtin"),
+            "2_keyless (keyless / builtin, goal <= 1.08)": ratio(timed, "builtin+keyless", "builtin"),
+            "2_keyless_share ((keyless - noop) / builtin, goal <= 0.02)": ratio(timed, "builtin+keyless", "builtin",
+                                                                               minus="builtin+noop"),
+        }
     return results
 
 
-def engine_benchmarks(corpus: Path, runs: int, out: Path) -> dict[str, object]:
-    checks_dir = subprocess.run([str(BIN / "keyless"), "checks-dir"], capture_output=True, text=True, check=True).stdout.strip()
-    results = floor_benchmarks(corpus, runs, out)
-    frameworks = ["--framework", "terraform", "cloudformation"]
-    results["2_checkov_keyless_vs_nearest"] = interleaved({
-        "nearest_builtins": checkov(corpus, "--framework", "terraform", "cloudformation", "secrets",
-                                    "--check", NEAREST_BUILTINS),
-        "keyless_only": checkov(corpus, *frameworks, "--external-checks-dir", checks_dir, "--check", "CKV_KEYLESS_*"),
-    }, runs)
-    templates = templates_of(corpus)
-    results["3_cfn_lint"] = interleaved({
-        "builtin": [str(BIN / "cfn-lint"), "--format", "parseable", "--", *templates],
-        "builtin+keyless": [str(BIN / "cfn-lint"), "--format", "parseable", "-a", "keyless.cfn_lint", "--", *templates],
-    }, runs)
+def goal_3(trees: dict[str, tuple[Path, list[str]]], runs: int) -> dict[str, object]:
+    """`keyless checkov` (built-in + keyless) against plain `checkov` with built-in checks only."""
+    results: dict[str, object] = {}
+    for label, (tree, frameworks) in trees.items():
+        chosen = ["--framework", *frameworks]
+        plain = checkov(tree, *chosen)
+        wrapped = [str(BIN / "keyless"), "checkov", *plain[1:]]
+        timed = interleaved({"checkov": plain, "keyless checkov": wrapped}, runs)
+        results[label] = {"commands": timed, "3_keyless_checkov (keyless checkov / checkov, goal <= 1.00)":
+                          ratio(timed, "keyless checkov", "checkov")}
     return results
 
 
-def audit_benchmarks(out: Path, scales: list[float], runs: int) -> dict[str, object]:
+def terraform_trees(corpus: Path, public: Path, quick: bool) -> dict[str, Path]:
+    trees = {f"generated ({corpus.name}/terraform)": corpus / "terraform"}
+    for name, folder, holds in PUBLIC_REPOS:
+        if "terraform" in holds and (public / folder).is_dir():
+            tree = public / folder / ("terraform" if name == "terragoat" else "")
+            trees[name] = tree
+    return trees
+
+
+def findings_of_checkov(report: str) -> set[tuple[str, str, str]]:
+    reports = json.loads(report) if report.strip() else []
+    reports = reports if isinstance(reports, list) else [reports]
+    return {(r["check_id"], r.get("file_abs_path") or r["file_path"], r["resource"])
+            for report in reports for r in report.get("results", {}).get("failed_checks", [])}
+
+
+def findings_of_audit(path: Path, tree: Path) -> set[tuple[str, str, str]]:
+    found = set()
+    for repo in json.loads(path.read_text())["repositories"]:
+        for finding in repo["findings"]:
+            found.add((finding["checkov_id"], str(tree / finding["file"]), finding["resource"]))
+    return found
+
+
+def goal_5(trees: dict[str, Path], runs: int, out: Path, scales: list[float]) -> dict[str, object]:
+    """The audit against checkov with keyless's checks on Terraform-only trees; memory from 1x to 4x."""
+    results: dict[str, object] = {}
+    for label, tree in trees.items():
+        report = out / f"audit-{tree.parent.name}-{tree.name}.json"
+        audit = [str(BIN / "keyless"), "audit", str(tree), "--format", "json", "--output", str(report), "--no-progress"]
+        via_checkov = [str(BIN / "keyless"), "checkov", "-d", str(tree), "--framework", "terraform", "--check",
+                       "CKV_KEYLESS_*", "--quiet", "--compact", "-o", "json"]
+        timed = interleaved({"keyless checkov --check CKV_KEYLESS_*": via_checkov, "keyless audit": audit}, runs)
+        checkov_found = findings_of_checkov(subprocess.run(via_checkov, capture_output=True, text=True).stdout)
+        audit_found = findings_of_audit(report, tree)
+        results[label] = {
+            "commands": timed,
+            "5_audit_speed-up (checkov / audit, goal >= 2)": ratio(timed, "keyless checkov --check CKV_KEYLESS_*",
+                                                                   "keyless audit"),
+            # written_at moves a finding to the file its value is written in: compare (check, resource) too
+            "parity": {"checkov_findings": len(checkov_found), "audit_findings": len(audit_found),
+                       "same_check_and_resource": {(c, r) for c, _, r in checkov_found} == {(c, r) for c, _, r in audit_found}},
+        }
     commands = {}
     for scale in scales:
         corpus = out / f"corpus-{scale}"
         if not (corpus / "oracle.json").exists():
             generate(corpus, seed=7, scale=scale)
-        commands[f"audit@{scale}"] = [str(BIN / "keyless"), "audit", str(corpus), "--format", "json", "--output",
-                                      str(out / f"audit-{scale}.json"), "--no-progress"]
-    for scale in (scales[0], scales[-1]):  # one process: memory per process, and what the second core buys
-        commands[f"audit@{scale} --jobs 1"] = [str(BIN / "keyless"), "audit", str(out / f"corpus-{scale}"), "--format",
-                                               "json", "--output", str(out / f"audit-{scale}-jobs1.json"),
-                                               "--no-progress", "--jobs", "1"]
-    return interleaved(commands, runs, tree_memory=True)
+        commands[f"audit@{scale}"] = [str(BIN / "keyless"), "audit", str(corpus / "terraform"), "--format", "json",
+                                      "--output", str(out / f"audit-terraform-{scale}.json"), "--no-progress"]
+    memory = interleaved(commands, max(1, runs // 2), tree_memory=True)
+    results["memory"] = {name: {k: v for k, v in figures.items() if k != "rounds"} for name, figures in memory.items()}
+    return results
+
+
+def goal_6(corpus: Path, public: Path, runs: int, count: int) -> dict[str, object]:
+    """cfn-lint on one template per process, as an editor runs it, without and with keyless's rules."""
+    templates = templates_of(corpus)[:: max(1, len(templates_of(corpus)) // max(1, count // 2))][: count // 2]
+    widdix = public / "widdix"
+    if widdix.is_dir():
+        more = sorted(str(p) for p in widdix.rglob("*.yaml")
+                      if not p.name.startswith(".") and "AWSTemplateFormatVersion" in p.read_text(errors="replace"))
+        templates += more[:: max(1, len(more) // max(1, count - len(templates)))][: count - len(templates)]
+    commands: dict[str, list[str]] = {}
+    for index, template in enumerate(templates):
+        commands[f"{index} cfn-lint"] = [str(BIN / "cfn-lint"), "--format", "parseable", "--", template]
+        commands[f"{index} cfn-lint -a keyless.cfn_lint"] = [str(BIN / "cfn-lint"), "--format", "parseable", "-a",
+                                                             "keyless.cfn_lint", "--", template]
+    timed = interleaved(commands, runs)
+    per_template = {template: ratio(timed, f"{i} cfn-lint -a keyless.cfn_lint", f"{i} cfn-lint")
+                    for i, template in enumerate(templates)}
+    medians = {kind: [r[kind]["median"] for r in per_template.values()] for kind in ("cpu", "wall")}  # type: ignore[index]
+    return {"templates": per_template,
+            "6_cfn_lint (with keyless / without, per template, goal <= 1.04)": {
+                kind: {"median": round(statistics.median(v), 3), "min": min(v), "max": max(v)} for kind, v in medians.items()},
+            "mean_cpu_s_without": round(statistics.mean(statistics.median(timed[f"{i} cfn-lint"]["rounds"]["cpu"])  # type: ignore[index]
+                                                         for i in range(len(templates))), 3)}
 
 
 # A boot script as user data holds it: AWS_ variables, credential writes (the findings), fetched values.
@@ -302,7 +410,7 @@ def core_inputs(size: int = 10_000_000) -> dict[str, dict[str, str]]:
     }
 
 
-def core_throughput(repeats: int = 3) -> dict[str, dict[str, float]]:
+def core_throughput(repeats: int = 3, size: int = 10_000_000) -> dict[str, dict[str, float]]:
     """MB/s (CPU time, median of `repeats`) of the detection core: find_key_material on a `UserData` value
     (so base64 decoding is attempted too) plus find_credential_writes, as the user data rules run them."""
     from keyless.detect import material
@@ -316,7 +424,7 @@ def core_throughput(repeats: int = 3) -> dict[str, dict[str, float]]:
             cache.cache_clear()
 
     rates: dict[str, dict[str, float]] = {}
-    for group, inputs in core_inputs().items():
+    for group, inputs in core_inputs(size).items():
         rates[group] = {}
         for label, text in inputs.items():
             seconds = []
@@ -330,45 +438,86 @@ def core_throughput(repeats: int = 3) -> dict[str, dict[str, float]]:
     return rates
 
 
-def oracle_check(corpus: Path, report: Path) -> dict[str, int]:
-    """Every planted finding found, no look-alike flagged: compares the audit's JSON with the oracle."""
-    expected = {(o["check"], o["file"], o["resource"]) for o in json.loads((corpus / "oracle.json").read_text())}
-    found = set()
-    for repo in json.loads(report.read_text())["repositories"]:
-        for finding in repo["findings"]:
-            file = finding["file"]
-            if file.startswith("terraform/"):
-                file = os.path.dirname(file)
-            found.add((finding["checkov_id"], file, finding["resource"]))
-    return {"planted": len(expected), "missed": len(expected - found), "unexpected": len(found - expected)}
+def _cell(figure: dict[str, object]) -> str:
+    cpu, wall = figure["cpu"], figure["wall"]  # type: ignore[index]
+    return (f"**{cpu['median']:.3f}** ({cpu['min']:.3f}–{cpu['max']:.3f}) | "  # type: ignore[index]
+            f"{wall['median']:.3f} ({wall['min']:.3f}–{wall['max']:.3f})")  # type: ignore[index]
+
+
+def summary(results: dict[str, object]) -> str:
+    """The Markdown tables of docs/benchmarks.md: per-round ratios, median (min–max), CPU then wall."""
+    lines = [f"runs per command: {results['runs']}; CPU ratio median (min–max) | wall ratio median (min–max)", ""]
+    for goal in ("goals_1_2", "goal_3", "goal_5"):
+        if goal not in results:
+            continue
+        lines += [f"### {goal}", "", "| tree | figure | CPU | wall | CPU s (median) per command |", "|---|---|---|---|---|"]
+        for tree, figures in results[goal].items():  # type: ignore[union-attr]
+            if tree == "memory":
+                continue
+            seconds = ", ".join(f"{name} {c['median_cpu_s']:.1f}" for name, c in figures["commands"].items())
+            for name, figure in figures.items():
+                if name[:1].isdigit():
+                    lines.append(f"| {tree} | {name} | {_cell(figure)} | {seconds} |")
+            if "parity" in figures:
+                lines.append(f"| {tree} | parity | {figures['parity']} | | |")
+        if goal == "goal_5" and "memory" in results[goal]:  # type: ignore[operator]
+            lines += ["", "| audit (Terraform) | CPU s | wall s | tree PSS MB | largest process MB |", "|---|---|---|---|---|"]
+            for name, m in results[goal]["memory"].items():  # type: ignore[index]
+                lines.append(f"| {name} | {m['median_cpu_s']:.1f} | {m['median_s']:.1f} | {m['tree_pss_mb']:.0f} | "
+                             f"{m['largest_process_mb']:.0f} |")
+        lines.append("")
+    if "goal_4" in results:
+        lines += ["### goal_4 (MB/s of CPU time)", "", "| input | MB/s |", "|---|---|"]
+        for group in results["goal_4"].values():  # type: ignore[union-attr]
+            lines += [f"| {label} | {rate} |" for label, rate in group.items()]
+        lines.append("")
+    if "goal_6" in results:
+        name = next(k for k in results["goal_6"] if k.startswith("6_"))  # type: ignore[union-attr]
+        lines += ["### goal_6", "", "| figure | CPU | wall |", "|---|---|---|",
+                  f"| {name} over {len(results['goal_6']['templates'])} templates | {_cell(results['goal_6'][name])} |",  # type: ignore[index]
+                  ""]
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--engine-scale", type=float, default=0.1)
-    parser.add_argument("--audit-scales", default="0.25,0.5,1.0")
+    parser.add_argument("--quick", action="store_true", help="all six goals in about 10 minutes (3 rounds, small inputs)")
+    parser.add_argument("--goals", default="1,2,3,4,5,6", help="comma-separated goal numbers (1 and 2 run together)")
+    parser.add_argument("--runs", type=int, help="rounds per goal (quick: 3, full: 5)")
+    parser.add_argument("--engine-scale", type=float, help="generated corpus for goals 1-3, 5, 6 (quick: 0.1, full: 1.0)")
+    parser.add_argument("--audit-scales", help="goal 5's memory scales (quick: 0.25,1.0; full: 1.0,2.0,4.0)")
+    parser.add_argument("--templates", type=int, help="templates for goal 6 (quick: 6, full: 20)")
+    parser.add_argument("--public-dir", type=Path, default=PUBLIC, help="where the public repositories are")
     parser.add_argument("--out", type=Path, default=HERE / "out")
-    parser.add_argument("--only", choices=("engines", "floor", "audit", "core"), action="append",
-                        help="floor: only the checkov comparisons of section 1 (built-in, no-op, keyless)")
     args = parser.parse_args()
+    quick = args.quick
+    runs = args.runs or (3 if quick else 5)
+    scale = args.engine_scale or (0.1 if quick else 1.0)
+    scales = [float(x) for x in (args.audit_scales or ("0.25,1.0" if quick else "1.0,2.0,4.0")).split(",")]
+    goals = set(args.goals.split(","))
     args.out.mkdir(parents=True, exist_ok=True)
-    only = set(args.only or ("engines", "audit", "core"))
-    results: dict[str, object] = {"python": sys.version.split()[0], "cpus": os.cpu_count()}
-    if "core" in only:
-        results["5_core_mb_per_s"] = core_throughput()
-    if only & {"engines", "floor"}:
-        corpus = args.out / f"corpus-{args.engine_scale}"
-        if not (corpus / "oracle.json").exists():
-            generate(corpus, seed=7, scale=args.engine_scale)
-        measure_engines = engine_benchmarks if "engines" in only else floor_benchmarks
-        results.update(measure_engines(corpus, args.runs, args.out))
-    if "audit" in only:
-        scales = [float(s) for s in args.audit_scales.split(",")]
-        results["4_audit"] = audit_benchmarks(args.out, scales, args.runs)
-        results["oracle"] = {str(s): oracle_check(args.out / f"corpus-{s}", args.out / f"audit-{s}.json") for s in scales}
-    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    corpus = args.out / f"corpus-{scale}"
+    if not (corpus / "oracle.json").exists():
+        generate(corpus, seed=7, scale=scale)
+    results: dict[str, object] = {"python": sys.version.split()[0], "cpus": os.cpu_count(), "runs": runs, "quick": quick,
+                                  "engine_scale": scale, "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    trees = checkov_trees(corpus, args.public_dir, quick)
+    steps = [  # the cheap goals first
+        ("goal_4", goals & {"4"}, lambda: core_throughput(3, 2_000_000 if quick else 10_000_000)),
+        ("goal_6", goals & {"6"}, lambda: goal_6(corpus, args.public_dir, runs, args.templates or (6 if quick else 20))),
+        ("goal_5", goals & {"5"}, lambda: goal_5(terraform_trees(corpus, args.public_dir, quick), runs, args.out, scales)),
+        ("goal_3", goals & {"3"}, lambda: goal_3(trees, runs)),
+        ("goals_1_2", goals & {"1", "2"}, lambda: goals_1_2(trees, runs, args.out)),
+    ]
+    for name, wanted, run in steps:
+        if wanted:
+            started = time.perf_counter()
+            results[name] = run()
+            print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+            (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    text = summary(results)
+    (args.out / "summary.md").write_text(text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":

@@ -37,11 +37,16 @@ def _checks_dir(args: argparse.Namespace) -> int:
 
 
 def _checkov(argv: Sequence[str]) -> int:
-    """Run checkov with the keyless checks loaded and no network access."""
-    from keyless.engines import CHECKS_DIR, logmask
+    """Run checkov with the keyless checks loaded and no network access.
 
-    logmask.install()  # before checkov parses anything: its debug log quotes code that fails to evaluate
-    logmask.mask_console()  # and its expression evaluator prints failing expressions to stderr directly
+    Unlike plain checkov, debug records are not created unless something reads them (`--support`, or
+    LOG_LEVEL=DEBUG): checkov formats every one into a buffer only `--support` reads, and that is
+    most of what a check run costs it.
+    """
+    from keyless.engines import CHECKS_DIR, checkov_seam, logmask
+
+    logmask.mask_console()  # checkov's expression evaluator prints failing expressions to stderr directly
+    checkov_seam.install_log_masking()  # before checkov parses anything: its debug log quotes code
     import keyless.engines.checkov_sarif  # noqa: F401  (importing it makes checkov's SARIF valid for keyless findings)
     from keyless.engines.checkov_codeblocks import install_code_block_masking
 
@@ -52,11 +57,23 @@ def _checkov(argv: Sequence[str]) -> int:
         extra.append("--skip-download")
     from checkov.main import Checkov
 
-    return int(Checkov(argv=[*args, *extra]).run() or 0)
+    from keyless.engines.checkov_sarif import install_sarif_repair
+
+    install_sarif_repair()  # makes checkov's SARIF valid for keyless findings
+    checkov = Checkov(argv=[*args, *extra])  # parses the arguments and config files
+    checkov_seam.skip_unread_debug_log(bool(getattr(checkov.config, "support", False)))
+    return int(checkov.run() or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    command_line = argv is None  # the `keyless` program itself, not a call from Python
     argv = list(sys.argv[1:] if argv is None else argv)
+    if command_line and argv[:1] == ["audit"] and argv[1:2] != ["merge"]:
+        from keyless.engines import checkov_seam
+
+        # The audit runs keyless's checks only: checkov's built-in Terraform checks need not load.
+        # Only in the program's own process: a Python caller may run checkov's checks afterwards.
+        checkov_seam.terraform_without_builtin_checks()
     if argv[:1] == ["checkov"]:
         return _checkov(argv[1:])
     if argv[:1] == ["cfn-lint"]:

@@ -272,7 +272,7 @@ def _state(pid: int) -> str:
 SLEEPING_UNITS = """
 import time
 from keyless.audit import workers
-workers.warm_up = lambda: None  # the units below need no engine
+workers.warm_up = lambda *_: None  # the units below need no engine
 list(workers.run([(str(i), lambda: time.sleep(3600)) for i in range(2)], jobs=2))
 """
 

@@ -32,7 +32,6 @@ from keyless.audit.progress import Progress
 from keyless.audit.workers import EngineFailure
 from keyless.catalog import rule
 from keyless.engines import run_checkov_with_findings
-from keyless.engines.cfn_lint_adapter import findings_with_lines
 from keyless.findings import Finding, dotted
 from keyless.lang.cloudformation_parsing import TemplateError, load_cloudformation
 from keyless.lang.terraform_files import take_problems
@@ -201,6 +200,8 @@ def scan_cloudformation(root: str, rel: str, repository: str) -> Results:
         return [], [FileError(repository, rel, f"keyless could not analyse it: {error}")]
     if not findings:
         return [], []
+    from keyless.engines.cfn_lint_adapter import findings_with_lines  # cfn-lint costs 2 s to import: only when needed
+
     return [
         make_finding(
             f.slug, severity=f.effective_severity, framework="cloudformation", repository=repository, file=rel,
@@ -254,7 +255,8 @@ def scan_repository(path: str, name: str, excludes: tuple[str, ...] = (), progre
         units.append((f"{name}: {rels[0]}", partial(scan_templates, root, rels, name)))
     if progress is not None:
         progress.total += len(units)
-    for findings, errors in workers.run(units, jobs, progress):
+    warm = (("terraform",) if batches else ()) + (("cloudformation",) if found.templates else ())
+    for findings, errors in workers.run(units, jobs, progress, warm):
         repo.findings.extend(findings)
         repo.errors.extend(errors)
     # What checkov already reported where it is written (a used default, terraform.tfvars) stays one finding.

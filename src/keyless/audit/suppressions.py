@@ -134,22 +134,31 @@ class CfnLintConfig:
     _config: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        from cfnlint.config import ConfigMixIn
+        if self.file:  # read now: a file cfn-lint refuses is reported at once
+            self._load()
 
-        # An explicit file keeps cfn-lint from reading the working directory's or the user's .cfnlintrc.
-        self._config = ConfigMixIn(["--config-file", self.file or os.devnull])
+    def _load(self) -> Any:
+        """cfn-lint's config, built on first use without a file: cfn-lint costs seconds to import,
+        which a Terraform-only audit need not pay."""
+        if self._config is None:
+            from cfnlint.config import ConfigMixIn
+
+            # An explicit file keeps cfn-lint from reading the working directory's or the user's .cfnlintrc.
+            self._config = ConfigMixIn(["--config-file", self.file or os.devnull])
+        return self._config
 
     def rule_enabled(self, rule_id: str, template: Any) -> bool:
         from keyless.engines import cfn_lint_rules
 
+        config = self._load()
         try:
-            self._config.set_template_args(template if isinstance(template, dict) else {})
+            config.set_template_args(template if isinstance(template, dict) else {})
         except (AttributeError, TypeError):  # `Metadata` that is not a mapping: cfn-lint has no template config
-            self._config.set_template_args({})
-        return bool(cfn_lint_rules(False).is_rule_enabled(rule_id, self._config))
+            config.set_template_args({})
+        return bool(cfn_lint_rules(False).is_rule_enabled(rule_id, config))
 
     def mandatory(self, rule_id: str) -> bool:
-        return any(rule_id.startswith(prefix) for prefix in self._config.mandatory_checks)
+        return any(rule_id.startswith(prefix) for prefix in self._load().mandatory_checks)
 
 
 def read_cfn_lint_config(root: str) -> CfnLintConfig:

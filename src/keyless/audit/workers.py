@@ -42,20 +42,24 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-@lru_cache(maxsize=1)
-def warm_up() -> None:
-    """Load what every unit needs, once, in the parent (children inherit it through fork)."""
-    import cfnlint.decode  # noqa: F401
-    import cfnlint.template  # noqa: F401
+@lru_cache(maxsize=4)
+def warm_up(frameworks: tuple[str, ...] = ("terraform", "cloudformation")) -> None:
+    """Load what the units need, once, in the parent (children inherit it through fork); only what
+    they need: cfn-lint costs about 2 s of CPU to import, checkov's Terraform runner about 2 s more."""
+    if "cloudformation" in frameworks:
+        import cfnlint.decode  # noqa: F401
+        import cfnlint.template  # noqa: F401
 
-    from keyless.engines import run_checkov
+        import keyless.engines.cfn_lint_adapter  # noqa: F401
+    if "terraform" in frameworks:
+        from keyless.engines import run_checkov
 
-    with tempfile.TemporaryDirectory(prefix="keyless-warm-up-") as empty:
-        run_checkov(empty, frameworks=["terraform"])
+        with tempfile.TemporaryDirectory(prefix="keyless-warm-up-") as empty:
+            run_checkov(empty, frameworks=["terraform"], lean=True)
 
 
 def run(units: list[tuple[str, Callable[[], T]]], jobs: int | None = None,
-        progress: Progress | None = None) -> Iterator[T]:
+        progress: Progress | None = None, warm: tuple[str, ...] = ("terraform", "cloudformation")) -> Iterator[T]:
     """Each unit's result, in the order units finish; a unit's exception ends the run as EngineFailure."""
     jobs = default_jobs() if jobs is None else jobs
     if jobs <= 1 or len(units) <= 1 or not can_fork():
@@ -65,7 +69,7 @@ def run(units: list[tuple[str, Callable[[], T]]], jobs: int | None = None,
                 progress.step(label)
             yield work()
         return
-    warm_up()
+    warm_up(warm)
     context = multiprocessing.get_context("fork")
     pending = list(units)
     running: dict[Any, tuple[Any, str]] = {}

@@ -20,6 +20,7 @@ from keyless.findings import Finding
 
 CHECKS_DIR = os.path.dirname(os.path.abspath(keyless.checks.__file__))
 KEYLESS_CHECK_IDS = [r.checkov_id for r in RULES]
+_REGISTERED: set[str] = set()  # frameworks whose keyless checks this process registered for lean runs
 
 
 def run_checkov(
@@ -28,23 +29,50 @@ def run_checkov(
     checks: Iterable[str] | None = None,
     files: list[str] | None = None,
     excluded_paths: Sequence[str] = (),
+    lean: bool = False,
 ) -> list[Any]:
-    """checkov's reports for a folder (or files), keyless checks only unless `checks` says otherwise."""
-    from checkov.cloudformation.runner import Runner as CfnRunner
+    """checkov's reports for a folder (or files), keyless checks only unless `checks` says otherwise.
+
+    lean (the audit): the keyless checks of these frameworks are registered directly (not loaded from
+    the checks folder, which registers both frameworks'), checkov's registries hold only the checks
+    run, and no debug record is created (nothing reads them); none of it changes a result.
+    """
     from checkov.common.runners.runner_registry import RunnerRegistry
     from checkov.runner_filter import RunnerFilter
-    from checkov.terraform.runner import Runner as TfRunner
-    from checkov.terraform_json.runner import TerraformJsonRunner
 
-    runners = {"terraform": TfRunner, "terraform_json": TerraformJsonRunner, "cloudformation": CfnRunner}
     wanted = list(KEYLESS_CHECK_IDS if checks is None else checks)
     registry = RunnerRegistry(
         "", RunnerFilter(framework=list(frameworks), checks=wanted, show_progress_bar=False,
                          excluded_paths=list(excluded_paths) or None),
-        *(runners[f]() for f in frameworks),
+        *(_runner(f)() for f in frameworks),
     )
     logging.getLogger("checkov").setLevel(logging.ERROR)
-    return registry.run(root_folder=root, files=files, external_checks_dir=[CHECKS_DIR])
+    if not lean:
+        return registry.run(root_folder=root, files=files, external_checks_dir=[CHECKS_DIR])
+    from keyless.engines import checkov_seam
+    from keyless.engines.checkov_adapter import register_all
+
+    # checkov's terraform_json runner runs the Terraform check registries
+    engines = list(dict.fromkeys("terraform" if f == "terraform_json" else f for f in frameworks))
+    unregistered = [f for f in engines if f not in _REGISTERED]
+    if unregistered:  # only these frameworks' checks: a Terraform run never loads checkov's CloudFormation checks
+        register_all(unregistered)
+        _REGISTERED.update(unregistered)
+    with checkov_seam.registries_holding_only(wanted, engines), checkov_seam.quiet_debug_log():
+        return registry.run(root_folder=root, files=files)
+
+
+def _runner(framework: str) -> Any:
+    """One framework's checkov runner class, imported alone (each loads all its built-in checks)."""
+    if framework == "terraform":
+        from checkov.terraform.runner import Runner
+    elif framework == "terraform_json":
+        from checkov.terraform_json.runner import TerraformJsonRunner as Runner
+    elif framework == "cloudformation":
+        from checkov.cloudformation.runner import Runner
+    else:
+        raise ValueError(f"keyless runs checkov on terraform, terraform_json and cloudformation, not {framework}")
+    return Runner
 
 
 def run_checkov_with_findings(
@@ -69,7 +97,7 @@ def run_checkov_with_findings(
     with observing_failures(observe):
         # One framework per registry: with several, checkov runs them in forked workers, out of sight.
         for framework in frameworks:
-            reports.extend(run_checkov(root, frameworks=[framework], excluded_paths=excluded_paths))
+            reports.extend(run_checkov(root, frameworks=[framework], excluded_paths=excluded_paths, lean=True))
     pairs = []
     for report in reports:
         for record in report.failed_checks:

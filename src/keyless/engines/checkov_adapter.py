@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck as CfnResourceCheck
 from checkov.common.bridgecrew.severities import BcSeverities, Severities
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.data.base_check import BaseDataCheck
@@ -24,7 +23,7 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 
 from keyless.catalog import SEVERITIES, rule
 from keyless.detect.material import mask_known
-from keyless.engines import checkov_seam, logmask
+from keyless.engines import checkov_seam
 from keyless.engines.checkov_codeblocks import install_code_block_masking
 from keyless.engines.checkov_sarif import checkov_details
 from keyless.engines.checkov_tfjson import install_record_names, provider_address
@@ -42,7 +41,7 @@ from keyless.rules import (
 )
 
 log = logging.getLogger(__name__)
-logmask.install()
+checkov_seam.install_log_masking()
 install_code_block_masking()  # every record's code block, whichever check writes it
 install_record_names()  # .tf.json records under their .tf addresses
 CATEGORIES = (CheckCategories.IAM, CheckCategories.SECRETS)
@@ -305,7 +304,7 @@ def _template_findings(path: str, _mtime: int, _size: int, checkov_definition: _
         return []
 
 
-class _CloudFormationCheck(_KeylessCheckMixin, CfnResourceCheck):
+class _CloudFormationJudge(_KeylessCheckMixin):
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         logical_id = self.entity_path.rsplit(":", 1)[-1]
         path, definition = checkov_seam.cloudformation_template()
@@ -336,18 +335,34 @@ def _make(base: type, slug: str, entities_kw: str, entities: Iterable[str]) -> A
     return cls()
 
 
-def register(slug: str) -> list[Any]:
-    """Instantiate (and so register with checkov) every check of one rule, for both frameworks."""
+@lru_cache(maxsize=1)
+def _cloudformation_check() -> type:
+    """checkov's CloudFormation check base, imported only when a CloudFormation check is registered:
+    importing it loads every built-in CloudFormation check, which a Terraform-only audit never runs."""
+    from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
+
+    return type("_CloudFormationCheck", (_CloudFormationJudge, BaseResourceCheck), {})
+
+
+FRAMEWORKS = ("terraform", "cloudformation")
+
+
+def register(slug: str, frameworks: Iterable[str] = FRAMEWORKS) -> list[Any]:
+    """Instantiate (and so register with checkov) every check of one rule, for the frameworks given."""
     checks = []
-    for kind, entities in terraform_scope(slug).items():
-        base, keyword = _TERRAFORM_BASES[kind]
-        checks.append(_make(base, slug, keyword, entities))
-    if cloudformation_scope(slug):
-        checks.append(_make(_CloudFormationCheck, slug, "supported_resources", cloudformation_scope(slug)))
+    if "terraform" in frameworks:
+        for kind, entities in terraform_scope(slug).items():
+            base, keyword = _TERRAFORM_BASES[kind]
+            checks.append(_make(base, slug, keyword, entities))
+    if "cloudformation" in frameworks and cloudformation_scope(slug):
+        checks.append(_make(_cloudformation_check(), slug, "supported_resources", cloudformation_scope(slug)))
     return checks
 
 
-def register_all() -> list[Any]:
-    """Every check of every rule in the registry (and, while checkov loads them, its loops expanded)."""
-    checkov_seam.expand_cloudformation_loops()
-    return [check for r, _ in rule_modules() for check in register(r.slug)]
+def register_all(frameworks: Iterable[str] = FRAMEWORKS) -> list[Any]:
+    """Every check of every rule in the registry (`checks/keyless_checks.py`: both frameworks), and,
+    while checkov loads them, its CloudFormation loops expanded."""
+    frameworks = tuple(frameworks)
+    if "cloudformation" in frameworks:
+        checkov_seam.expand_cloudformation_loops()
+    return [check for r, _ in rule_modules() for check in register(r.slug, frameworks)]

@@ -12,12 +12,14 @@ Other checks' results are left exactly as checkov wrote them.
 checkov builds the SARIF in its main process, but with more than one framework it runs the checks
 (and so imports keyless) in forked workers and pickles the records back. The messages are therefore
 `FindingMessage` strings: unpickling one imports this module in the main process, and importing it
-installs the repair. A run in one process installs it when the checks load.
+installs the repair. A run in one process installs it when the checks load (in a process running checkov's
+command line: see `install_sarif_repair`).
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -59,8 +61,15 @@ def repair(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def install_sarif_repair() -> None:
-    """Have checkov pass every SARIF document it builds through `repair` (once per process)."""
+def install_sarif_repair(anywhere: bool = False) -> None:
+    """Have checkov pass every SARIF document it builds through `repair` (once per process).
+
+    Only where checkov's command line runs (`checkov.main` loaded), unless `anywhere`: a process that
+    only runs checkov's runners (the audit) writes no checkov SARIF, and importing checkov's output
+    formats costs it about a second.
+    """
+    if not anywhere and "checkov.main" not in sys.modules:
+        return
     try:
         from checkov.common.output.sarif import Sarif
     except ImportError:  # a checkov without this module writes SARIF some other way: nothing to repair

@@ -1,7 +1,7 @@
 """Everything keyless takes from checkov's internals, in one place.
 
 checkov hands a check one entity's rendered configuration and a root-relative file name, nothing
-more. keyless needs three things checkov does not pass, and takes them here:
+more. keyless needs more, and takes it here:
 
 1. Where a Terraform entity lives: the absolute file and the module instance, from the
    `TFDefinitionKey` (`full_file_path`) of the runner's `run_block` frame. An address alone does not
@@ -15,10 +15,27 @@ more. keyless needs three things checkov does not pass, and takes them here:
    no entity for a loop's resources otherwise. The runner loads external checks right after parsing
    and before it builds its contexts and graph, so the checks' loading is the one moment to do it.
 
+5. For the audit, which runs only keyless's checks: checkov's check registries (`checks` and
+   `wildcard_checks` per entity type), emptied of every other check for the run
+   (`registries_holding_only`). A run filter would skip them too, but only after asking it about
+   each check on each entity.
+
+6. For the `keyless audit` command only: checkov's Terraform check packages
+   (`checkov.terraform.checks.resource` and its siblings), made importable without running their
+   `__init__`, which imports every built-in Terraform check (about a second and a half of CPU) that
+   the audit never runs (`terraform_without_builtin_checks`).
+
 It also adds one module loader: offline (`--skip-download`) checkov reads only local module sources and
 ignores what `terraform init` fetched into `.terraform/modules`; the loader hands checkov that folder
 for a registry or git source listed in `.terraform/modules/modules.json` (`initialised_module_dir`),
 so those modules are expanded like local ones (for checkov's own checks too, as Terraform would).
+
+And two things about checkov's logging (`checkov.logging_init`): it sets the root logger to DEBUG
+and writes every record, formatted, into an in-memory buffer (`log_stream`) that only `--support`
+reads, through `checkov.common.logger_streams.logger_streams`. keyless masks that buffer when it
+is read rather than every record as it is written (`install_log_masking`), and `keyless checkov`
+turns the unread buffer off (`skip_unread_debug_log`): most of checkov's cost per check run is
+formatting debug records into it.
 
 `tests/engine/test_checkov_seam.py` drives a real checkov run through each of these, so a checkov
 release that moves one fails a test instead of silently finding nothing.
@@ -26,9 +43,16 @@ release that moves one fails a test instead of silently finding nothing.
 
 from __future__ import annotations
 
+import fnmatch
+import importlib.machinery
+import importlib.util
 import json
+import logging
+import os
 import sys
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,3 +232,163 @@ def _install_initialised_module_loader() -> None:
 
 
 _install_initialised_module_loader()
+
+
+# --- logging -----------------------------------------------------------------------------------
+
+
+def debug_buffer_handlers() -> list[logging.Handler]:
+    """The root logger's handlers writing into checkov's in-memory debug buffer."""
+    from checkov.logging_init import log_stream
+
+    return [h for h in logging.getLogger().handlers if getattr(h, "stream", None) is log_stream]
+
+
+def install_log_masking() -> None:
+    """Mask what logging writes out, and checkov's debug buffer when `--support` reads it."""
+    from keyless.engines import logmask
+
+    logmask.install(unread=debug_buffer_handlers())
+    mask_debug_buffer_when_read(logmask.mask_text)
+    if debug_log_is_read(support=False):
+        # LOG_LEVEL=DEBUG also makes checkov's expression evaluator (asteval) print the expressions it
+        # cannot evaluate, secrets included, to stderr, not through logging: to the `sys.stderr`
+        # asteval bound when it was imported, which plain checkov did before loading keyless.
+        logmask.mask_console(stdout=False)
+        try:
+            import asteval.asteval as evaluator
+        except ImportError:  # a checkov that no longer evaluates with asteval
+            return
+        if not isinstance(evaluator.stderr, logmask.MaskingStream):
+            evaluator.stderr = logmask.MaskingStream(evaluator.stderr)
+
+
+def mask_debug_buffer_when_read(mask: Callable[[str], str]) -> None:
+    """Mask every buffer `logger_streams` holds (the main process's and each forked runner's) before
+    checkov reads them: printed to stderr, written to files, or handed to the upload."""
+    from checkov.common.logger_streams import LoggerStreams
+
+    if getattr(LoggerStreams, "_keyless_masked", False):
+        return
+    get_streams, print_to_files, print_to_console = (
+        LoggerStreams.get_streams, LoggerStreams.print_to_files, LoggerStreams.print_to_console)
+
+    def mask_all(self: Any) -> None:
+        for stream in get_streams(self).values():
+            text = stream.getvalue()
+            masked = mask(text)
+            if masked != text:
+                stream.seek(0)
+                stream.truncate(0)
+                stream.write(masked)
+
+    def masked(read: Callable[..., Any]) -> Callable[..., Any]:
+        def read_masked(self: Any, *args: Any, **kwargs: Any) -> Any:
+            mask_all(self)
+            return read(self, *args, **kwargs)
+        return read_masked
+
+    LoggerStreams.get_streams = masked(get_streams)  # type: ignore[method-assign]
+    LoggerStreams.print_to_files = masked(print_to_files)  # type: ignore[method-assign]
+    LoggerStreams.print_to_console = masked(print_to_console)  # type: ignore[method-assign]
+    LoggerStreams._keyless_masked = True  # type: ignore[attr-defined]
+
+
+def debug_log_is_read(support: bool) -> bool:
+    """Whether anything will read checkov's debug records: `--support`, or LOG_LEVEL=DEBUG on stderr."""
+    return support or os.getenv("LOG_LEVEL", "WARNING").upper() == "DEBUG"
+
+
+def skip_unread_debug_log(support: bool) -> bool:
+    """Raise the root logger from DEBUG to the level of checkov's console handler, unless the debug
+    records are read; then records below it are never created. Returns whether it did."""
+    from checkov.logging_init import LOG_LEVEL
+
+    if debug_log_is_read(support):
+        return False
+    level = logging.getLevelName(LOG_LEVEL)
+    logging.getLogger().setLevel(level if isinstance(level, int) else logging.WARNING)
+    return True
+
+
+@contextmanager
+def quiet_debug_log() -> Iterator[None]:
+    """For runs in process that nobody asked to debug: no debug record created while inside."""
+    root = logging.getLogger()
+    level = root.level
+    skipped = skip_unread_debug_log(support=False)
+    try:
+        yield
+    finally:
+        if skipped:
+            root.setLevel(level)
+
+
+# --- check registries ----------------------------------------------------------------------------
+
+
+def _registries(frameworks: Collection[str]) -> list[Any]:
+    found = []
+    if "terraform" in frameworks:
+        from checkov.terraform.checks.data.registry import data_registry
+        from checkov.terraform.checks.module.registry import module_registry
+        from checkov.terraform.checks.provider.registry import provider_registry
+        from checkov.terraform.checks.resource.registry import resource_registry
+
+        found += [resource_registry, data_registry, provider_registry, module_registry]
+    if "cloudformation" in frameworks:
+        from checkov.cloudformation.checks.resource.registry import cfn_registry
+
+        found.append(cfn_registry)
+    return found
+
+
+@contextmanager
+def registries_holding_only(check_ids: Collection[str], frameworks: Collection[str]) -> Iterator[None]:
+    """checkov's check registries hold only the given checks (IDs or patterns) while inside; then
+    everything again, plus any check registered meanwhile (the external checks load during a run)."""
+    def wanted(check: Any) -> bool:
+        return any(fnmatch.fnmatchcase(check.id, pattern) for pattern in check_ids)
+
+    saved = []
+    for registry in _registries(frameworks):
+        saved.append((registry, registry.checks, registry.wildcard_checks))
+        for attribute in ("checks", "wildcard_checks"):
+            kept = {entity: [c for c in checks if wanted(c)] for entity, checks in getattr(registry, attribute).items()}
+            setattr(registry, attribute, defaultdict(list, {entity: checks for entity, checks in kept.items() if checks}))
+    try:
+        yield
+    finally:
+        for registry, checks, wildcard_checks in saved:
+            for attribute, original in (("checks", checks), ("wildcard_checks", wildcard_checks)):
+                for entity, added in getattr(registry, attribute).items():
+                    known = {c.id for c in original[entity]}
+                    original[entity].extend(c for c in added if c.id not in known)
+                setattr(registry, attribute, original)
+
+
+# The packages whose `__init__` imports every built-in check of its kind (and nothing else).
+_BUILTIN_CHECK_PACKAGES = tuple(f"checkov.terraform.checks.{kind}" for kind in ("resource", "data", "provider", "module"))
+
+
+def terraform_without_builtin_checks() -> bool:
+    """Register checkov's Terraform check packages as packages whose `__init__` has not run, so the
+    runner and the check bases (submodules of them) import without loading checkov's built-in
+    Terraform checks. For a process that runs keyless's checks only (`keyless audit`); a no-op once
+    anything imported checkov's Terraform code. Returns whether it did."""
+    if "checkov.terraform" in sys.modules:
+        return False
+    try:
+        checkov = importlib.util.find_spec("checkov")
+    except ImportError:
+        return False
+    if checkov is None or not checkov.submodule_search_locations:
+        return False
+    checks = os.path.join(list(checkov.submodule_search_locations)[0], "terraform", "checks")
+    # found without importing their parents: `checkov.terraform`'s own __init__ imports these packages
+    specs = [(name, importlib.machinery.PathFinder.find_spec(name, [checks])) for name in _BUILTIN_CHECK_PACKAGES]
+    if any(spec is None or not spec.submodule_search_locations for _, spec in specs):
+        return False
+    for name, spec in specs:
+        sys.modules[name] = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]  # a package whose code never runs
+    return True

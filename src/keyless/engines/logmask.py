@@ -1,16 +1,20 @@
-"""Mask AWS key material in every log record (and, for `keyless checkov`, every console write).
+"""Mask AWS key material in what logging writes out (and, for `keyless checkov`, every console write).
 
 Engines log freely at debug level (checkov dumps whole templates and entity configurations, and
 its expression evaluator prints failing expressions straight to stderr), and a CI log is exactly
-where a key must not land. Once installed, every record's message and exception text are masked as
-they are created, before any handler sees them.
+where a key must not land. Masking happens where a record is written out, in `Handler.format`,
+which every standard handler calls for each record it emits (stream, file, syslog, queue...): a
+record no handler writes costs nothing. checkov creates tens of thousands of debug records a run and
+keeps them all in an in-memory buffer that is read only for `--support`; that buffer is exempt here
+(`install(unread=...)`) and masked when it is read instead (`checkov_seam`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import traceback
+import types
+from collections.abc import Iterable
 from typing import Any
 
 from keyless.detect.material import CREDENTIAL_PREFIXES, KEY_ID_SHOWN, SECRET_SHOWN, SESSION_TOKEN_VALUE, mask
@@ -61,28 +65,33 @@ def _mask_secret_like(match: re.Match[str]) -> str:
     return value
 
 
-def install() -> None:
-    """Wrap the log record factory once; records created afterwards carry masked text only."""
+_original_format = logging.Handler.format
+
+
+def _masked_format(self: logging.Handler, record: logging.LogRecord) -> str:
+    text = _original_format(self, record)
+    try:
+        return mask_text(text)
+    except Exception:  # logging must never fail because of keyless
+        return text
+
+
+def install(unread: Iterable[logging.Handler] = ()) -> None:
+    """Mask what every handler writes, now and later added (one class attribute; idempotent).
+
+    `unread` handlers keep the plain format: buffers nobody reads unless asked, which must then be
+    masked when read (checkov's debug buffer: `checkov_seam.mask_debug_buffer_when_read`).
+    """
     global _installed
-    if _installed:
-        return
-    previous = logging.getLogRecordFactory()
+    if not _installed:
+        logging.Handler.format = _masked_format  # type: ignore[method-assign]
+        _installed = True
+    for handler in unread:
+        handler.format = types.MethodType(_original_format, handler)  # type: ignore[method-assign]
 
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        try:
-            message = record.getMessage()
-            masked = mask_text(message)
-            if masked != message:
-                record.msg, record.args = masked, None
-            if record.exc_info and record.exc_info[0] is not None:
-                record.exc_text = mask_text("".join(traceback.format_exception(*record.exc_info)).rstrip())
-        except Exception:  # logging must never fail because of keyless
-            pass
-        return record
 
-    logging.setLogRecordFactory(factory)
-    _installed = True
+def installed() -> bool:
+    return logging.Handler.format is _masked_format
 
 
 class MaskingStream:
@@ -99,11 +108,12 @@ class MaskingStream:
         return getattr(self._stream, name)
 
 
-def mask_console() -> None:
-    """Wrap stdout and stderr, for processes keyless starts itself (`keyless checkov`)."""
+def mask_console(stdout: bool = True) -> None:
+    """Wrap stderr (and stdout), for processes keyless starts itself (`keyless checkov`), and for
+    checkov's debug mode, where its expression evaluator prints failing expressions to stderr."""
     import sys
 
-    if not isinstance(sys.stdout, MaskingStream):
+    if stdout and not isinstance(sys.stdout, MaskingStream):
         sys.stdout = MaskingStream(sys.stdout)
     if not isinstance(sys.stderr, MaskingStream):
         sys.stderr = MaskingStream(sys.stderr)
