@@ -209,7 +209,8 @@ def _tf_findings(check: Any, conf: dict[str, Any], kind: str, entity_type: str) 
 
     def compute() -> list[Finding]:
         tf_json = file.endswith(".tf.json")
-        graph = check.graph if check.graph is not None or not tf_json else checkov_seam.terraform_json_graph()
+        # a check object outlives runs: after a Terraform run its `graph` is that run's, never a .tf.json file's
+        graph = checkov_seam.terraform_json_graph() if tf_json else check.graph
         # data sources and module calls too: a template_file or cloudinit_config data source is judged by who uses it
         with_model = kind in ("resource", "data", "module")
         model = checkov_seam.terraform_model(graph) if with_model or tf_json else None
