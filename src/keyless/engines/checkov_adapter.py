@@ -42,6 +42,7 @@ from keyless.rules import (
 
 log = logging.getLogger(__name__)
 checkov_seam.install_log_masking()
+checkov_seam.install_initialised_module_loader()  # modules `terraform init` fetched are followed
 install_code_block_masking()  # every record's code block, whichever check writes it
 install_record_names()  # .tf.json records under their .tf addresses
 CATEGORIES = (CheckCategories.IAM, CheckCategories.SECRETS)

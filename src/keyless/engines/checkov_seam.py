@@ -194,7 +194,9 @@ def _lines(config: Any) -> tuple[int, int]:
     return (start, end) if isinstance(start, int) and isinstance(end, int) else (0, 0)
 
 
-def _install_initialised_module_loader() -> None:
+def install_initialised_module_loader() -> None:
+    """Installed with keyless's checks (not on import: the audit imports this module before it decides
+    which of checkov's Terraform code to load)."""
     try:
         from checkov.terraform.module_loading.content import ModuleContent
         from checkov.terraform.module_loading.loader import ModuleLoader
@@ -230,8 +232,6 @@ def _install_initialised_module_loader() -> None:
 
     InitialisedModuleLoader()  # registers itself (once: the registry compares loaders by type)
 
-
-_install_initialised_module_loader()
 
 
 # --- logging -----------------------------------------------------------------------------------
