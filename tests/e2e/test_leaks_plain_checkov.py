@@ -20,8 +20,8 @@ BIN = Path(sys.executable).parent
 def test_plain_checkov_debug_log_holds_no_secret(secrets: set[str]) -> None:  # noqa: F811
     for folder in (str(p) for p in SCANNED if p.exists()):
         result = subprocess.run(
-            [str(BIN / "checkov"), "-d", folder, "--framework", "terraform", "cloudformation", "--external-checks-dir",
-             str(ROOT / "checks"), "--skip-download", "--check", "CKV_KEYLESS_*", "--compact"],
+            [str(BIN / "checkov"), "-d", folder, "--framework", "terraform", "terraform_json", "cloudformation",
+             "--external-checks-dir", str(ROOT / "checks"), "--skip-download", "--check", "CKV_KEYLESS_*", "--compact"],
             capture_output=True, text=True, cwd=ROOT, env={**os.environ, "LOG_LEVEL": "DEBUG"},
         )
         assert result.returncode in (0, 1), result.stderr[-2000:]
