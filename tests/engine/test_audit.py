@@ -81,6 +81,9 @@ def test_terraform_findings_equal_checkov(tree: Path, audits: dict[Path, dict[st
                 # a key received from a variable default or tfvars is placed where checkov's message says it is written
                 written = re.search(r"\(written at ([^():]+):\d+\)", detail)
                 where = os.path.normpath(os.path.join(os.path.dirname(file), written.group(1))) if written else file
+                # and a finding inside a module at the call in the root, which the message names
+                call = re.search(r"\(created through module\.[^,]+, called in ([^)]+)\)", detail)
+                where = os.path.normpath(os.path.join(os.path.dirname(file), call.group(1))) if call else where
                 key = (rule(record.check_id).slug, where, record.resource)
                 reference[key] = reference.get(key, 0) + 1
     mine: dict[tuple[str, str, str], int] = {}
