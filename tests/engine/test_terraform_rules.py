@@ -47,7 +47,7 @@ ALLOWED_ON_PASS = {
 # Where a failed record's details must point, per rule (the attribute path or the attribute's name).
 DETAIL_PATHS = {
     "iam-access-key": r"\bstatus\b",
-    "human-user-access-key": r"\(user\)",
+    "human-user-access-key": r"\((user|source)\)",  # a registry module call: its source
     "hardcoded-access-key-id": r" at [\w.\[\]-]+",
     "hardcoded-secret-access-key": r" at [\w.\[\]-]+",
     "provider-static-credentials": r"\b(access_key|secret_key|token)\b",

@@ -32,6 +32,8 @@ class RegistryModule:
     switches: tuple[Switch, ...]
     note: str
     secret_outputs: tuple[str, ...] = ()  # outputs that carry the key's secret (rule 8 when handed to compute)
+    # switches that turn the user's console login profile off (rule 2); none: the module makes no login
+    login_switches: tuple[Switch, ...] = ()
 
 
 KNOWLEDGE_BASE_VERSION = "2026-11-30"
@@ -49,6 +51,10 @@ REGISTRY_MODULES: tuple[RegistryModule, ...] = (
         note="creates an access key (and a console login profile) unless told not to",
         secret_outputs=("access_key_secret", "access_key_ses_smtp_password_v4",  # 6.x
                         "iam_access_key_secret", "iam_access_key_ses_smtp_password_v4"),  # before 6.0
+        login_switches=(
+            Switch("create_login_profile", False, ">= 6.0.0"),  # default true (variables.tf, v6.5.0)
+            Switch("create_iam_user_login_profile", False, "< 6.0.0"),  # default true (v4.0.0 to v5.60.0)
+        ),
     ),
     RegistryModule(
         source="cloudposse/iam-system-user/aws",
@@ -82,3 +88,9 @@ def switched_off(entry: RegistryModule, arguments: Mapping[str, Any]) -> Switch 
         elif isinstance(value, str) and value.strip().lower() == str(switch.off).lower():
             return switch
     return None
+
+
+def login_switched_off(entry: RegistryModule, arguments: Mapping[str, Any]) -> Switch | None:
+    """The switch a call sets to turn the console login profile off; None while the module makes one
+    (its default)."""
+    return switched_off(RegistryModule(entry.source, entry.login_switches, entry.note), arguments)

@@ -9,16 +9,19 @@ instance are compared, so two roots of one tree (`envs/dev`, `envs/prod`) never 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from keyless.findings import Finding, simple_finding
 from keyless.lang.cloudformation import ACCESS_KEY, Template, present
+from keyless.lang.registry_modules import login_switched_off, registry_module, switched_off
 from keyless.lang.terraform import Block, TerraformModel
+from keyless.lang.terraform_modules import initialised_module_dir
 
 SLUG = "human-user-access-key"
-TERRAFORM = {"resource": ("aws_iam_access_key",)}
+TERRAFORM = {"resource": ("aws_iam_access_key",), "module": ("module",)}
 CLOUDFORMATION = (ACCESS_KEY,)
 
 _USER = "aws_iam_user"
@@ -30,6 +33,8 @@ Identity = tuple[str, ...]
 
 
 def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
+    if block.kind == "module":
+        return _registry_module_call(block)
     if model is None or _switched_off(block.config):
         return []
     mine = _users(block, model)
@@ -47,6 +52,32 @@ def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
                 f"who also has console access through {other.address}",
             )]
     return []
+
+
+def judges_module_call(config: Mapping[str, object]) -> bool:
+    """Only calls to registry modules of the knowledge base that make a console login as well as a key;
+    a local module, or one `terraform init` fetched, is followed instead."""
+    entry = registry_module(config.get("source"))
+    return entry is not None and bool(entry.login_switches)
+
+
+def _registry_module_call(block: Block) -> list[Finding]:
+    """A registry module that, by default, makes a user with both a console login profile and an access
+    key (`registry_modules`), judged on the call unless the call turns one of them off."""
+    entry = registry_module(block.config.get("source"))
+    if entry is None or not entry.login_switches:
+        return []
+    if switched_off(entry, block.config) is not None or login_switched_off(entry, block.config) is not None:
+        return []
+    version = block.config.get("version")
+    if block.file and initialised_module_dir(os.path.dirname(block.file), str(block.config.get("source")),
+                                             version if isinstance(version, str) else None):
+        return []  # fetched by terraform init: checkov expands it and its resources are judged
+    logins = " or ".join(f"{s.argument} = false" for s in entry.login_switches)
+    return [simple_finding(
+        SLUG, block.address, ("source",),
+        f"module {block.name} creates, from {entry.source} (source), an IAM user with both a console login "
+        f"profile and an access key by default: a person's long-term key (set {logins}, or turn the key off)")]
 
 
 def _switched_off(config: Mapping[str, Any]) -> bool:
