@@ -39,6 +39,9 @@ def test_batches_keep_module_callers_with_their_modules(tmp_path: Path) -> None:
     assert plan.batches(str(tmp_path), folders, budget=1) == [["envs/dev", "envs/prod", "modules/net"], ["lonely"],
                                                               ["remote"]]
     assert plan.batches(str(tmp_path), folders, budget=100) == [folders]
+    # two cores: about two batches of about half the files each, module groups kept whole
+    assert plan.batches(str(tmp_path), folders, parts=2) == [["envs/dev", "envs/prod", "modules/net"],
+                                                             ["lonely", "remote"]]
 
 
 def test_outside_batch_excludes_only_other_folders_terraform_files() -> None:

@@ -75,14 +75,18 @@ def _file_count(root: str, folder: str) -> int:
         return 1
 
 
-def batches(root: str, folders: Iterable[str], budget: int | None = None) -> list[list[str]]:
-    """Module-closed groups of folders packed, in order, into batches of about `budget` files."""
+def batches(root: str, folders: Iterable[str], budget: int | None = None, parts: int = 1) -> list[list[str]]:
+    """Module-closed groups of folders packed, in order, into batches of about `budget` files, and
+    into about `parts` batches or more when there are that many groups: the batches run in parallel
+    (one per core), so a tree of a few folders is not left to one core."""
     budget = BATCH_FILES if budget is None else budget
     folders = sorted(folders)
+    groups = [(group, sum(_file_count(root, folder) for folder in group)) for group in _groups(root, folders)]
+    if parts > 1:
+        budget = min(budget, max(1, -(-sum(count for _, count in groups) // parts)))
     out: list[list[str]] = []
     size = 0
-    for group in _groups(root, folders):
-        count = sum(_file_count(root, folder) for folder in group)
+    for group, count in groups:
         if out and size + count <= budget:
             out[-1].extend(group)
             size += count

@@ -35,7 +35,9 @@ def run_checkov(
 
     lean (the audit): the keyless checks of these frameworks are registered directly (not loaded from
     the checks folder, which registers both frameworks'), checkov's registries hold only the checks
-    run, and no debug record is created (nothing reads them); none of it changes a result.
+    run, no debug record is created (nothing reads them), and checkov's Terraform rendering
+    remembers what its pure helpers returned (`checkov_seam.remembered_rendering`); none of it
+    changes a result.
     """
     from checkov.common.runners.runner_registry import RunnerRegistry
     from checkov.runner_filter import RunnerFilter
@@ -58,7 +60,8 @@ def run_checkov(
     if unregistered:  # only these frameworks' checks: a Terraform run never loads checkov's CloudFormation checks
         register_all(unregistered)
         _REGISTERED.update(unregistered)
-    with checkov_seam.registries_holding_only(wanted, engines), checkov_seam.quiet_debug_log():
+    with (checkov_seam.registries_holding_only(wanted, engines), checkov_seam.quiet_debug_log(),
+          checkov_seam.remembered_rendering()):
         return registry.run(root_folder=root, files=files)
 
 

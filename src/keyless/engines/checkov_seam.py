@@ -25,6 +25,15 @@ more. keyless needs more, and takes it here:
    `__init__`, which imports every built-in Terraform check (about a second and a half of CPU) that
    the audit never runs (`terraform_without_builtin_checks`).
 
+7. For the audit's runs only: three pure functions of checkov's Terraform variable rendering,
+   remembered for the run (`remembered_rendering`). On a tree of `for_each` modules
+   (terraform-aws-iam) rendering is nearly all of checkov's time, and it calls them again and
+   again on the same strings: `evaluate` (a fresh asteval interpreter per call,
+   `evaluate_terraform.evaluate`), `find_brackets_pairs`, and bc-jsonpath-ng's parser, which
+   rebuilds its LR tables (about 50 ms) for every path it parses. Their results are the same;
+   mutable ones are handed out as copies. `keyless checkov` leaves checkov's rendering as it is,
+   since checkov's own checks read it there.
+
 It also adds one module loader: offline (`--skip-download`) checkov reads only local module sources and
 ignores what `terraform init` fetched into `.terraform/modules`; the loader hands checkov that folder
 for a registry or git source listed in `.terraform/modules/modules.json` (`initialised_module_dir`),
@@ -365,6 +374,118 @@ def registries_holding_only(check_ids: Collection[str], frameworks: Collection[s
                     known = {c.id for c in original[entity]}
                     original[entity].extend(c for c in added if c.id not in known)
                 setattr(registry, attribute, original)
+
+
+# --- remembered rendering (the audit) --------------------------------------------------------------
+
+
+@contextmanager
+def remembered_rendering() -> Iterator[dict[str, int]]:
+    """While inside, checkov's Terraform rendering remembers what its pure helpers returned (item 7).
+
+    Yields counters of calls answered from memory (a test checks that the helpers are the ones
+    checkov calls). Everything is put back on leaving; if checkov moved a helper, that one is left
+    as it is (the run is slower, never different).
+    """
+    hits = {"evaluate": 0, "find_brackets_pairs": 0, "jsonpath_parser": 0}
+    patches: list[tuple[Any, str, Any]] = []
+    try:
+        from checkov.terraform.graph_builder.variable_rendering import evaluate_terraform
+    except ImportError:
+        evaluate_terraform = None
+    if evaluate_terraform is not None:
+        for name, remember in (("evaluate", _remember_evaluate), ("find_brackets_pairs", _remember_pairs)):
+            original = getattr(evaluate_terraform, name, None)
+            if callable(original):
+                patches.append((evaluate_terraform, name, original))
+                setattr(evaluate_terraform, name, remember(original, hits, name))
+    parser_class = _jsonpath_parser_class()
+    if parser_class is not None:
+        original = parser_class.parse_token_stream
+        patches.append((parser_class, "parse_token_stream", original))
+        parser_class.parse_token_stream = _remember_parser_tables(hits)
+    try:
+        yield hits
+    finally:
+        for owner, name, original in reversed(patches):
+            setattr(owner, name, original)
+
+
+_FAILED = object()
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+def _remember_evaluate(evaluate: Callable[[Any], Any], hits: dict[str, int], name: str) -> Callable[[Any], Any]:
+    import copy
+
+    memory: dict[Any, tuple[Any, Any]] = {}
+
+    def remembered(input_str: Any) -> Any:
+        try:
+            outcome, value = memory[input_str]
+            hits[name] += 1
+        except KeyError:
+            try:
+                outcome, value = None, evaluate(input_str)
+            except Exception as error:  # remembered too: the same string fails the same way
+                outcome, value = _FAILED, str(error)
+            memory[input_str] = (outcome, value)
+        except TypeError:  # not hashable: never expected, evaluate takes strings
+            return evaluate(input_str)
+        if outcome is _FAILED:
+            raise ValueError(value)  # its only caller (`_try_evaluate`) catches any Exception and falls back
+        return value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)  # a fresh object, as before
+
+    return remembered
+
+
+def _remember_pairs(find: Callable[..., Any], hits: dict[str, int], name: str) -> Callable[..., Any]:
+    memory: dict[tuple[Any, ...], list[dict[str, int]]] = {}
+
+    def remembered(input_str: str, starting: str, closing: str) -> list[dict[str, int]]:
+        key = (input_str, starting, closing)
+        pairs = memory.get(key)
+        if pairs is None:
+            pairs = memory[key] = find(input_str, starting, closing)
+        else:
+            hits[name] += 1
+        return [dict(pair) for pair in pairs]
+
+    return remembered
+
+
+def _jsonpath_parser_class() -> Any:
+    try:
+        from bc_jsonpath_ng import parser
+    except ImportError:
+        return None
+    cls = getattr(parser, "JsonPathParser", None)
+    needed = ("IteratorToTokenStream", "logger")
+    return cls if cls is not None and hasattr(cls, "parse_token_stream") and all(hasattr(parser, n) for n in needed) else None
+
+
+def _remember_parser_tables(hits: dict[str, int]) -> Callable[..., Any]:
+    """bc-jsonpath-ng builds PLY's LR tables anew for every path it parses ("it doesn't actually take
+    that long"): build them once per parser class and start symbol. Its grammar actions keep no
+    state on the parser object."""
+    import ply.yacc
+    from bc_jsonpath_ng import parser
+
+    tables: dict[tuple[type, str, Any], Any] = {}
+
+    def parse_token_stream(self: Any, token_iterator: Any, start_symbol: str = "jsonpath") -> Any:
+        key = (type(self), start_symbol, getattr(self, "debug", False))
+        built = tables.get(key)
+        if built is None:  # the arguments bc-jsonpath-ng passes
+            tabmodule = "_".join(["parser", start_symbol, "parsetab"])
+            built = tables[key] = ply.yacc.yacc(module=self, debug=key[2], tabmodule=tabmodule,
+                                               outputdir=os.path.dirname(parser.__file__), write_tables=0,
+                                               start=start_symbol, errorlog=parser.logger)
+        else:
+            hits["jsonpath_parser"] += 1
+        return built.parse(lexer=parser.IteratorToTokenStream(token_iterator))
+
+    return parse_token_stream
 
 
 # The packages whose `__init__` imports every built-in check of its kind (and nothing else).
