@@ -44,6 +44,7 @@ def test_checkov_calls_the_helpers_it_remembers() -> None:
         _rendered(FIXTURES / "rendering" / "root")
     assert hits["evaluate"] > 0
     assert hits["find_brackets_pairs"] > 0
+    assert hits["find_var_blocks"] > 0
 
 
 def test_jsonpath_paths_parse_as_before_with_tables_built_once() -> None:
@@ -61,11 +62,14 @@ def test_jsonpath_paths_parse_as_before_with_tables_built_once() -> None:
 def test_everything_is_put_back() -> None:
     from bc_jsonpath_ng.parser import JsonPathParser
 
-    before = (evaluate_terraform.evaluate, evaluate_terraform.find_brackets_pairs, JsonPathParser.parse_token_stream)
+    def current() -> tuple[Any, ...]:
+        return (evaluate_terraform.evaluate, evaluate_terraform.find_brackets_pairs, evaluate_terraform.find_var_blocks,
+                JsonPathParser.parse_token_stream)
+
+    before = current()
     with checkov_seam.remembered_rendering():
-        assert evaluate_terraform.evaluate is not before[0]
-    assert (evaluate_terraform.evaluate, evaluate_terraform.find_brackets_pairs,
-            JsonPathParser.parse_token_stream) == before
+        assert all(now is not then for now, then in zip(current(), before, strict=True))
+    assert current() == before
 
 
 def test_a_remembered_failure_fails_again_and_values_are_fresh_objects() -> None:
@@ -76,6 +80,10 @@ def test_a_remembered_failure_fails_again_and_values_are_fresh_objects() -> None
         first: Any = evaluate_terraform.evaluate('{"a": [1, 2]}')
         first["a"].append(3)
         assert evaluate_terraform.evaluate('{"a": [1, 2]}') == {"a": [1, 2]}
+        blocks = evaluate_terraform.find_var_blocks("${var.a}-${local.b}")
+        blocks[0].replace("var.a", "x")
+        blocks.reverse()
+        assert [b.var_only for b in evaluate_terraform.find_var_blocks("${var.a}-${local.b}")] == ["var.a", "local.b"]
 
 
 def test_the_audit_finds_the_same_with_it(tmp_path: Path) -> None:

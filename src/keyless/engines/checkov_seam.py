@@ -25,11 +25,12 @@ more. keyless needs more, and takes it here:
    `__init__`, which imports every built-in Terraform check (about a second and a half of CPU) that
    the audit never runs (`terraform_without_builtin_checks`).
 
-7. For the audit's runs only: three pure functions of checkov's Terraform variable rendering,
+7. For the audit's runs only: four pure functions of checkov's Terraform variable rendering,
    remembered for the run (`remembered_rendering`). On a tree of `for_each` modules
    (terraform-aws-iam) rendering is nearly all of checkov's time, and it calls them again and
    again on the same strings: `evaluate` (a fresh asteval interpreter per call,
-   `evaluate_terraform.evaluate`), `find_brackets_pairs`, and bc-jsonpath-ng's parser, which
+   `evaluate_terraform.evaluate`), `find_brackets_pairs`, `find_var_blocks` (as
+   `evaluate_terraform` calls them), and bc-jsonpath-ng's parser, which
    rebuilds its LR tables (about 50 ms) for every path it parses. Their results are the same;
    mutable ones are handed out as copies. `keyless checkov` leaves checkov's rendering as it is,
    since checkov's own checks read it there.
@@ -387,14 +388,15 @@ def remembered_rendering() -> Iterator[dict[str, int]]:
     checkov calls). Everything is put back on leaving; if checkov moved a helper, that one is left
     as it is (the run is slower, never different).
     """
-    hits = {"evaluate": 0, "find_brackets_pairs": 0, "jsonpath_parser": 0}
+    hits = {"evaluate": 0, "find_brackets_pairs": 0, "find_var_blocks": 0, "jsonpath_parser": 0}
     patches: list[tuple[Any, str, Any]] = []
     try:
         from checkov.terraform.graph_builder.variable_rendering import evaluate_terraform
     except ImportError:
         evaluate_terraform = None
     if evaluate_terraform is not None:
-        for name, remember in (("evaluate", _remember_evaluate), ("find_brackets_pairs", _remember_pairs)):
+        for name, remember in (("evaluate", _remember_evaluate), ("find_brackets_pairs", _remember_pairs),
+                               ("find_var_blocks", _remember_var_blocks)):
             original = getattr(evaluate_terraform, name, None)
             if callable(original):
                 patches.append((evaluate_terraform, name, original))
@@ -450,6 +452,25 @@ def _remember_pairs(find: Callable[..., Any], hits: dict[str, int], name: str) -
         else:
             hits[name] += 1
         return [dict(pair) for pair in pairs]
+
+    return remembered
+
+
+def _remember_var_blocks(find: Callable[[str], Any], hits: dict[str, int], name: str) -> Callable[[str], Any]:
+    """`find_var_blocks` as `evaluate_terraform` calls it: a list of `VarBlockMatch` (two strings each),
+    handed out as a new list of new matches, since callers reverse the list and may edit a match."""
+    memory: dict[str, list[Any]] = {}
+
+    def remembered(value: str) -> list[Any]:
+        try:
+            blocks = memory.get(value)
+        except TypeError:
+            return find(value)
+        if blocks is None:
+            blocks = memory[value] = find(value)
+        else:
+            hits[name] += 1
+        return [type(block)(block.full_str, block.var_only) for block in blocks]
 
     return remembered
 
