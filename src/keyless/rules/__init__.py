@@ -99,9 +99,10 @@ def scan_template(template: Mapping[str, Any]) -> list[Finding]:
         return []
     tpl = Template(expand_loops(template))  # cfn-lint hands its template expanded already: a no-op then
     findings: list[Finding] = []
+    modules = [module for _, module in rule_modules()]  # once: each call hashes the catalog for its cache
     for name in tpl.resources:
         kind = tpl.type_of(name)
-        for _, module in rule_modules():
+        for module in modules:
             if _applies(module.CLOUDFORMATION, kind):
                 findings += module.cloudformation(name, tpl)
     return findings
