@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
@@ -19,7 +19,9 @@ from keyless.detect.userdata import ACCESS_KEY_MARKER
 from keyless.detect.values import DYNAMIC_REFERENCE, Origin
 from keyless.detect.walk import Path
 from keyless.lang.cloudformation import Template
-from keyless.lang.terraform import Block, nested_blocks, origin
+
+if TYPE_CHECKING:
+    from keyless.lang.terraform import Block
 
 CLOUDFORMATION_PROJECT = "AWS::CodeBuild::Project"
 TERRAFORM_PROJECT = "aws_codebuild_project"
@@ -112,9 +114,13 @@ def cloudformation_commands(name: str, tpl: Template) -> Iterator[BuildspecComma
 
 
 # --- Terraform -----------------------------------------------------------------------------------
+# keyless.lang.terraform is imported inside these functions: cfn-lint in the editor imports keyless per
+# template, and Terraform helpers load only when a Terraform block is judged.
 
 
 def _terraform_buildspecs(block: Block) -> Iterator[tuple[Path, Mapping[str, Any]]]:
+    from keyless.lang.terraform import nested_blocks
+
     if block.type != TERRAFORM_PROJECT:
         return
     for key in ("source", "secondary_sources"):
@@ -126,6 +132,8 @@ def _terraform_buildspecs(block: Block) -> Iterator[tuple[Path, Mapping[str, Any
 
 
 def terraform_variables(block: Block) -> Iterator[BuildspecVariable]:
+    from keyless.lang.terraform import origin
+
     for path, doc in _terraform_buildspecs(block):
         for var, value in variables(doc):
             yield BuildspecVariable(path, var, value, origin(value))

@@ -5,18 +5,22 @@ variables, and the settings that play their part (Glue job arguments, EMR config
 Beanstalk option settings). A value the service fetches from a store at run time (`PARAMETER_STORE`,
 `SECRETS_MANAGER` types) is skipped. The list of compute is documented in
 docs/rules/credentials-in-compute.md ("What it flags"); keep the two in step.
+
+The CloudFormation half runs in cfn-lint, which the editor starts once per template: the Terraform
+helpers are imported inside `terraform_environment`, so CloudFormation never loads them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyless.detect.walk import Path
 from keyless.lang.cloudformation import Template
-from keyless.lang.dynamic_blocks import instances
-from keyless.lang.terraform import Block, TerraformModel, nested_blocks
+
+if TYPE_CHECKING:
+    from keyless.lang.terraform import Block, TerraformModel
 
 _STORE_TYPES = ("PARAMETER_STORE", "SECRETS_MANAGER")
 BEANSTALK_ENVIRONMENT_NAMESPACE = "aws:elasticbeanstalk:application:environment"
@@ -26,6 +30,11 @@ BEANSTALK_ENVIRONMENT_NAMESPACE = "aws:elasticbeanstalk:application:environment"
 TERRAFORM_INSTANCE_TYPES = ("aws_instance", "aws_spot_instance_request")
 TERRAFORM_LAUNCH_TYPES = ("aws_launch_template", "aws_launch_configuration")
 TERRAFORM_USER_DATA_TYPES = (*TERRAFORM_INSTANCE_TYPES, *TERRAFORM_LAUNCH_TYPES)
+# What else hands a machine a script (read in keyless.lang.terraform_scripts): Lightsail user data,
+# provisioners, and the data sources that render user data.
+LIGHTSAIL_TYPES = ("aws_lightsail_instance",)
+PROVISIONER_TYPES = ("null_resource", "terraform_data")
+RENDERING_DATA_TYPES = ("template_file", "cloudinit_config")
 TERRAFORM_ENVIRONMENT_TYPES = (
     "aws_lambda_function",
     "aws_ecs_task_definition",
@@ -90,6 +99,9 @@ def terraform_environment(block: Block, model: TerraformModel | None = None) -> 
 
     With the model, `dynamic "setting"` blocks of Beanstalk are expanded from a `for_each` that names a
     local or a variable (see keyless.lang.dynamic_blocks)."""
+    from keyless.lang.dynamic_blocks import instances
+    from keyless.lang.terraform import nested_blocks
+
     c = block.config
     if block.type == "aws_lambda_function":
         for env in nested_blocks(c, "environment"):

@@ -25,13 +25,11 @@ from keyless.detect.userdata import CredentialWrite, _is_literal, find_credentia
 from keyless.detect.values import Origin
 from keyless.detect.walk import Path
 from keyless.findings import Finding
+from keyless.lang.environment import LIGHTSAIL_TYPES, RENDERING_DATA_TYPES
 from keyless.lang.terraform import Block, TerraformModel, nested_blocks, origin, user_data_texts
 from keyless.lang.terraform_files import ReferencedText, referenced_texts, render_line, written_config
 
 USER_DATA_ATTRIBUTES = ("user_data", "user_data_base64")
-LIGHTSAIL_TYPES = ("aws_lightsail_instance",)
-PROVISIONER_TYPES = ("null_resource", "terraform_data")
-RENDERING_DATA_TYPES = ("template_file", "cloudinit_config")
 _DATA_REFERENCE = re.compile(r"\bdata\.(template_file|cloudinit_config)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?\.rendered\b")
 
 

@@ -7,6 +7,11 @@ A rule module holds one rule for both formats:
 
 The engine adapters, the audit and the tests loop over `rule_modules()`, so adding a rule means a
 catalog entry, a rule module, a fixture folder and a doc page, and nothing else.
+
+cfn-lint in the editor imports keyless once per template, so the CloudFormation path loads no
+Terraform module: a rule module imports its Terraform helpers inside `terraform()` (or a Terraform-side
+helper module it imports there), and names Terraform types for annotations under `TYPE_CHECKING` only.
+tests/unit/test_import_cost.py holds every rule to it.
 """
 
 from __future__ import annotations
@@ -15,14 +20,15 @@ import importlib
 from collections.abc import Mapping
 from functools import lru_cache
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyless import catalog
 from keyless.findings import Finding
 from keyless.lang.cfn_foreach import expand as expand_loops
 from keyless.lang.cloudformation import Template
-from keyless.lang.terraform import Block, TerraformModel
-from keyless.lang.terraform_modules import placed
+
+if TYPE_CHECKING:
+    from keyless.lang.terraform import Block, TerraformModel
 
 EVERY_TYPE = "*"
 
@@ -75,6 +81,8 @@ def scan_terraform_block(block: Block, model: TerraformModel | None = None) -> l
     judged by the rules that read what is written wherever it is (key material, rules 3 and 4) only.
     A finding inside a module instance is placed at the module call (`terraform_modules.placed`).
     """
+    from keyless.lang.terraform_modules import placed  # Terraform only: see the module docstring
+
     exists = model is None or model.created(block)
     findings: list[Finding] = []
     for rule_, module in rule_modules():
@@ -91,9 +99,10 @@ def scan_template(template: Mapping[str, Any]) -> list[Finding]:
         return []
     tpl = Template(expand_loops(template))  # cfn-lint hands its template expanded already: a no-op then
     findings: list[Finding] = []
+    modules = [module for _, module in rule_modules()]  # once: each call hashes the catalog for its cache
     for name in tpl.resources:
         kind = tpl.type_of(name)
-        for _, module in rule_modules():
+        for module in modules:
             if _applies(module.CLOUDFORMATION, kind):
                 findings += module.cloudformation(name, tpl)
     return findings

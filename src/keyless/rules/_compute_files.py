@@ -4,6 +4,8 @@ Credential writes in user data (inline, from files, or rendered by a `template_f
 `cloudinit_config` data source), in provisioners, and environment variables of task and job
 definitions read from a file. A `template_file` or `cloudinit_config` data source is reported on
 itself only when no compute resource of its module uses it (the resource is reported instead).
+
+Terraform only: `credentials_in_compute.terraform` imports it, so CloudFormation never loads it.
 """
 
 from __future__ import annotations
@@ -17,19 +19,7 @@ from keyless.findings import Finding, dotted, simple_finding
 from keyless.lang.environment import TERRAFORM_USER_DATA_TYPES, terraform_environment
 from keyless.lang.terraform import Block, TerraformModel, origin
 from keyless.lang.terraform_files import credentials_file_reads, referenced_texts
-from keyless.lang.terraform_scripts import (
-    LIGHTSAIL_TYPES,
-    PROVISIONER_TYPES,
-    RENDERING_DATA_TYPES,
-    USER_DATA_ATTRIBUTES,
-    first_write,
-    is_used,
-    placed_at,
-    scripts,
-    used_data_sources,
-)
-
-__all__ = ["LIGHTSAIL_TYPES", "PROVISIONER_TYPES", "RENDERING_DATA_TYPES", "compute_file_findings", "script_findings"]
+from keyless.lang.terraform_scripts import USER_DATA_ATTRIBUTES, first_write, is_used, placed_at, scripts, used_data_sources
 
 SLUG = "credentials-in-compute"
 _JSON_ATTRIBUTES = ("container_definitions", "container_properties")  # ECS task, Batch job definitions

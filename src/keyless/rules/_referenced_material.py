@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from keyless.detect.walk import Path
 from keyless.findings import Finding, key_material_findings
-from keyless.lang.environment import TERRAFORM_USER_DATA_TYPES
+from keyless.lang.environment import LIGHTSAIL_TYPES, TERRAFORM_USER_DATA_TYPES
 from keyless.lang.terraform import Block, TerraformModel
 from keyless.lang.terraform_files import ReferencedText, block_lines, referenced_texts
-from keyless.lang.terraform_scripts import LIGHTSAIL_TYPES, USER_DATA_ATTRIBUTES, placed_at, rendered_by, used_data_sources
+from keyless.lang.terraform_scripts import USER_DATA_ATTRIBUTES, placed_at, rendered_by, used_data_sources
 from keyless.lang.terraform_source import written_at
 
 

@@ -14,12 +14,14 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyless.detect.walk import Path
 from keyless.findings import Finding, dotted, simple_finding
 from keyless.lang.cloudformation import ACCESS_KEY, Template
-from keyless.lang.terraform import Block, TerraformModel, present, strings
+
+if TYPE_CHECKING:  # Terraform helpers are imported where a Terraform block is judged (see keyless.rules)
+    from keyless.lang.terraform import Block, TerraformModel
 
 SLUG = "access-key-secret-exposed"
 TERRAFORM = {"resource": ("aws_iam_access_key",)}
@@ -60,11 +62,15 @@ def _name(block: Block) -> str:
 def encrypted(config: Mapping[str, Any]) -> bool:
     """Whether the key is created with `pgp_key` (then `secret` is empty). A variable left unset
     (checkov leaves its `var.NAME` text when the default is null) is no key."""
+    from keyless.lang.terraform import present
+
     pgp_key = config.get("pgp_key")
     return present(pgp_key) and not (isinstance(pgp_key, str) and _UNSET_VARIABLE.match(pgp_key))
 
 
 def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
+    from keyless.lang.terraform import strings
+
     if model is None or encrypted(block.config):
         return []
     name = _name(block)

@@ -1,9 +1,13 @@
-"""Rule 8: AWS credentials handed to a compute service (environment, user data, instance metadata)."""
+"""Rule 8: AWS credentials handed to a compute service (environment, user data, instance metadata).
+
+The Terraform helpers are imported inside `terraform()`: cfn-lint in the editor imports keyless per
+template, and Terraform helpers load only when a Terraform block is judged (see keyless.rules).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyless.detect.material import find_real_key_ids, is_credential_name, looks_like_secret_beside_key_id
 from keyless.detect.userdata import find_credential_writes
@@ -17,21 +21,18 @@ from keyless.lang.environment import (
     CLOUDFORMATION_ENVIRONMENT_TYPES,
     CLOUDFORMATION_INSTANCE_TYPES,
     CLOUDFORMATION_LAUNCH_TYPES,
+    LIGHTSAIL_TYPES,
+    PROVISIONER_TYPES,
+    RENDERING_DATA_TYPES,
     TERRAFORM_ENVIRONMENT_TYPES,
     TERRAFORM_USER_DATA_TYPES,
     cloudformation_environment,
     cloudformation_user_data,
     terraform_environment,
 )
-from keyless.lang.terraform import ACCESS_KEY_SECRET, Block, TerraformModel, origin, strings
-from keyless.lang.terraform_modules import secret_module_output
-from keyless.rules._compute_files import (
-    LIGHTSAIL_TYPES,
-    PROVISIONER_TYPES,
-    RENDERING_DATA_TYPES,
-    compute_file_findings,
-    script_findings,
-)
+
+if TYPE_CHECKING:
+    from keyless.lang.terraform import Block, TerraformModel
 
 SLUG = "credentials-in-compute"
 TERRAFORM = {"resource": (*TERRAFORM_USER_DATA_TYPES, *TERRAFORM_ENVIRONMENT_TYPES, *LIGHTSAIL_TYPES, *PROVISIONER_TYPES),
@@ -69,6 +70,10 @@ def _literal_key_material(table: list[tuple[Path, str, Any]], text: Callable[[An
 
 
 def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
+    from keyless.lang.terraform import ACCESS_KEY_SECRET, origin, strings
+    from keyless.lang.terraform_modules import secret_module_output
+    from keyless.rules._compute_files import compute_file_findings, script_findings
+
     findings: list[Finding] = []
     flagged: set[Path] = set()
     flagged_texts: set[str] = set()

@@ -8,23 +8,16 @@ says what is launched; the launch template itself is rule 7's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyless.detect.walk import Path
 from keyless.findings import Finding, dotted, simple_finding
 from keyless.lang.cloudformation import Template
 from keyless.lang.environment import CLOUDFORMATION_INSTANCE_TYPES, TERRAFORM_INSTANCE_TYPES
-from keyless.lang.instance_profiles import (
-    launch_template_gaps,
-    launch_template_of,
-    launch_templates,
-    profile_gaps,
-    roleless_profile,
-    terraform_block_has_profile,
-    terraform_has_profile,
-)
-from keyless.lang.terraform import Block, TerraformModel, nested_blocks
-from keyless.lang.terraform_modules import has_nested_value
+from keyless.lang.instance_profiles import launch_template_gaps, launch_template_of, profile_gaps
+
+if TYPE_CHECKING:  # Terraform helpers are imported where a Terraform block is judged (see keyless.rules)
+    from keyless.lang.terraform import Block, TerraformModel
 
 SLUG = "ec2-instance-without-profile"
 TERRAFORM_FLEET_TYPES = ("aws_spot_fleet_request", "aws_ec2_fleet")
@@ -52,6 +45,10 @@ def _roleless(profile: Block) -> str:
 
 def _instance_gap(block: Block, model: TerraformModel | None) -> tuple[Path, str] | None:
     """Where and why an instance or spot request has no credentials, or None."""
+    from keyless.lang.terraform import nested_blocks
+    from keyless.lang.terraform_modules import has_nested_value
+    from keyless.lang.terraform_profiles import roleless_profile, terraform_block_has_profile
+
     if terraform_block_has_profile(block, model):
         profile = roleless_profile(block, model)
         return None if profile is None else (("iam_instance_profile",), _roleless(profile))
@@ -73,6 +70,8 @@ def _template_without_credentials(block: Block, model: TerraformModel | None, sp
     Only a launch template resource of this module can be read; a data source lookup, a template in
     another module or one chosen by variable gets the benefit of the doubt.
     """
+    from keyless.lang.terraform_profiles import launch_templates, roleless_profile, terraform_block_has_profile
+
     templates = launch_templates(block, model, spec, edge_label)
     if not templates:
         return None
@@ -88,6 +87,9 @@ def _template_without_credentials(block: Block, model: TerraformModel | None, sp
 def _fleet_gaps(block: Block, model: TerraformModel | None) -> list[tuple[Path, str]]:
     """Each launch specification or launch template configuration of a fleet that launches instances
     without credentials."""
+    from keyless.lang.terraform import nested_blocks
+    from keyless.lang.terraform_profiles import roleless_profile, terraform_has_profile
+
     gaps: list[tuple[Path, str]] = []
     specs = nested_blocks(block.config, "launch_specification")
     for i, spec in enumerate(specs):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from keyless.findings import Finding
 from keyless.lang.cloudformation import Template
-from keyless.lang.terraform import Block, TerraformModel
 from keyless.rules import EVERY_TYPE, _key_material
+
+if TYPE_CHECKING:
+    from keyless.lang.terraform import Block, TerraformModel
 
 SLUG = "hardcoded-secret-access-key"
 TERRAFORM = {"resource": (EVERY_TYPE,), "data": (EVERY_TYPE,), "provider": (EVERY_TYPE,), "module": ("module",)}

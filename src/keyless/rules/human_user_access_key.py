@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyless.findings import Finding, simple_finding
 from keyless.lang.cloudformation import ACCESS_KEY, Template, present
-from keyless.lang.registry_modules import login_switched_off, registry_module, switched_off
-from keyless.lang.terraform import Block, TerraformModel
-from keyless.lang.terraform_modules import initialised_module_dir
+
+if TYPE_CHECKING:  # Terraform helpers are imported where a Terraform block is judged (see keyless.rules)
+    from keyless.lang.terraform import Block, TerraformModel
 
 SLUG = "human-user-access-key"
 TERRAFORM = {"resource": ("aws_iam_access_key",), "module": ("module",)}
@@ -57,6 +57,8 @@ def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
 def judges_module_call(config: Mapping[str, object]) -> bool:
     """Only calls to registry modules of the knowledge base that make a console login as well as a key;
     a local module, or one `terraform init` fetched, is followed instead."""
+    from keyless.lang.registry_modules import registry_module
+
     entry = registry_module(config.get("source"))
     return entry is not None and bool(entry.login_switches)
 
@@ -64,6 +66,9 @@ def judges_module_call(config: Mapping[str, object]) -> bool:
 def _registry_module_call(block: Block) -> list[Finding]:
     """A registry module that, by default, makes a user with both a console login profile and an access
     key (`registry_modules`), judged on the call unless the call turns one of them off."""
+    from keyless.lang.registry_modules import login_switched_off, registry_module, switched_off
+    from keyless.lang.terraform_modules import initialised_module_dir
+
     entry = registry_module(block.config.get("source"))
     if entry is None or not entry.login_switches:
         return []

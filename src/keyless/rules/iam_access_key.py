@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from keyless.detect.walk import Path
 from keyless.findings import Finding, simple_finding
 from keyless.lang.cloudformation import ACCESS_KEY, Template
-from keyless.lang.registry_modules import registry_module, switched_off
-from keyless.lang.terraform import Block, TerraformModel
-from keyless.lang.terraform_modules import attribute_value, initialised_module_dir
+
+if TYPE_CHECKING:  # Terraform helpers are imported where a Terraform block is judged (see keyless.rules)
+    from keyless.lang.terraform import Block, TerraformModel
 
 SLUG = "iam-access-key"
 TERRAFORM = {"resource": ("aws_iam_access_key",), "module": ("module",)}
@@ -22,6 +23,8 @@ def _inactive(status: object) -> bool:
 
 
 def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
+    from keyless.lang.terraform_modules import attribute_value
+
     if block.kind == "module":
         return _registry_module_call(block)
     status = attribute_value(block, model, "status", block.config.get("status"))
@@ -35,11 +38,16 @@ def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
 def judges_module_call(config: Mapping[str, object]) -> bool:
     """Only calls to registry modules in the knowledge base that checkov cannot follow: a local module, or
     one `terraform init` fetched into `.terraform/modules`, is followed instead."""
+    from keyless.lang.registry_modules import registry_module
+
     return registry_module(config.get("source")) is not None
 
 
 def _registry_module_call(block: Block) -> list[Finding]:
     """A call to a registry module that creates a key by default (`registry_modules`), judged on the call."""
+    from keyless.lang.registry_modules import registry_module, switched_off
+    from keyless.lang.terraform_modules import initialised_module_dir
+
     entry = registry_module(block.config.get("source"))
     if entry is None or switched_off(entry, block.config) is not None:
         return []

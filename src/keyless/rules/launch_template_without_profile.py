@@ -9,20 +9,16 @@ template that names a profile; Batch applies the compute environment's `instance
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from keyless.detect.walk import Path
 from keyless.findings import Finding, simple_finding
 from keyless.lang.cloudformation import Template
 from keyless.lang.environment import CLOUDFORMATION_LAUNCH_TYPES, TERRAFORM_LAUNCH_TYPES
-from keyless.lang.instance_profiles import (
-    cfn_role_supplier,
-    launch_template_gaps,
-    profile_gaps,
-    role_supplier,
-    roleless_profile,
-    terraform_block_has_profile,
-)
-from keyless.lang.terraform import Block, TerraformModel
+from keyless.lang.instance_profiles import cfn_role_supplier, launch_template_gaps, profile_gaps
+
+if TYPE_CHECKING:  # Terraform helpers are imported where a Terraform block is judged (see keyless.rules)
+    from keyless.lang.terraform import Block, TerraformModel
 
 SLUG = "launch-template-without-profile"
 TERRAFORM = {"resource": TERRAFORM_LAUNCH_TYPES}
@@ -30,6 +26,8 @@ CLOUDFORMATION = CLOUDFORMATION_LAUNCH_TYPES
 
 
 def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
+    from keyless.lang.terraform_profiles import role_supplier, roleless_profile, terraform_block_has_profile
+
     if terraform_block_has_profile(block, model):
         profile = roleless_profile(block, model)
         if profile is None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyless.findings import Finding, simple_finding
 from keyless.lang.cloudformation import Template
-from keyless.lang.terraform import Block, TerraformModel, present
+
+if TYPE_CHECKING:  # Terraform helpers are imported where a Terraform block is judged (see keyless.rules)
+    from keyless.lang.terraform import Block, TerraformModel
 
 SLUG = "provider-static-credentials"
 TERRAFORM = {"provider": ("aws",)}
@@ -25,6 +27,8 @@ _EMULATOR_SETTINGS = ("s3_use_path_style", "s3_force_path_style", "skip_credenti
 def is_local_emulator(config: Mapping[str, Any]) -> bool:
     """A provider for LocalStack (or moto): every static credential one of the conventional dummies, and
     a custom endpoint (`endpoints {}`) or the settings an emulator needs. It holds no AWS key."""
+    from keyless.lang.terraform import present
+
     values = [config.get(k) for k in ("access_key", "secret_key", "token") if present(config.get(k))]
     if not values or not all(isinstance(v, str) and v.strip() in LOCAL_EMULATOR_CREDENTIALS for v in values):
         return False
@@ -33,6 +37,8 @@ def is_local_emulator(config: Mapping[str, Any]) -> bool:
 
 
 def terraform(block: Block, model: TerraformModel | None) -> list[Finding]:
+    from keyless.lang.terraform import present
+
     keys = [k for k in ("access_key", "secret_key", "token") if present(block.config.get(k))]
     if not keys or is_local_emulator(block.config):
         return []
