@@ -86,6 +86,17 @@ def test_a_remembered_failure_fails_again_and_values_are_fresh_objects() -> None
         assert [b.var_only for b in evaluate_terraform.find_var_blocks("${var.a}-${local.b}")] == ["var.a", "local.b"]
 
 
+def test_sets_are_evaluated_afresh() -> None:
+    """A copy of a set may iterate in another order than the set evaluated from the same string, which
+    would reorder `for_each` instances (seen on a fixture under some hash seeds): sets are not remembered."""
+    plain = list(evaluate_terraform.evaluate('toset(["dana", "erin", "frank"])'))
+    with checkov_seam.remembered_rendering() as hits:
+        for _ in range(3):
+            assert list(evaluate_terraform.evaluate('toset(["dana", "erin", "frank"])')) == plain
+            assert list(evaluate_terraform.evaluate('{"people": toset(["dana", "erin"])}')["people"])
+    assert hits["evaluate"] == 0
+
+
 def test_the_audit_finds_the_same_with_it(tmp_path: Path) -> None:
     """The audit's runs use it (lean runs): the records and findings are those of the module tree."""
     reports, failed = run_checkov_with_findings(str(FIXTURES / "rendering"))

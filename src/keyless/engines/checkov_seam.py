@@ -431,6 +431,8 @@ def _remember_evaluate(evaluate: Callable[[Any], Any], hits: dict[str, int], nam
                 outcome, value = None, evaluate(input_str)
             except Exception as error:  # remembered too: the same string fails the same way
                 outcome, value = _FAILED, str(error)
+            if outcome is None and _holds_set(value):
+                return value  # a copy of a set may iterate in another order (for_each instances would move)
             memory[input_str] = (outcome, value)
         except TypeError:  # not hashable: never expected, evaluate takes strings
             return evaluate(input_str)
@@ -439,6 +441,16 @@ def _remember_evaluate(evaluate: Callable[[Any], Any], hits: dict[str, int], nam
         return value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)  # a fresh object, as before
 
     return remembered
+
+
+def _holds_set(value: Any) -> bool:
+    if isinstance(value, (set, frozenset)):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_set(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_set(v) for v in value)
+    return False
 
 
 def _remember_pairs(find: Callable[..., Any], hits: dict[str, int], name: str) -> Callable[..., Any]:
