@@ -97,9 +97,9 @@ def test_sets_are_evaluated_afresh() -> None:
     assert hits["evaluate"] == 0
 
 
-def test_the_audit_finds_the_same_with_it(tmp_path: Path) -> None:
+def test_the_audit_finds_the_for_each_key_with_it() -> None:
     """The audit's runs use it (lean runs): the records and findings are those of the module tree."""
-    reports, failed = run_checkov_with_findings(str(FIXTURES / "rendering"))
+    _, failed = run_checkov_with_findings(str(FIXTURES / "rendering"))
     found = sorted((record.check_id, record.resource) for record, _ in failed)
     assert ("CKV_KEYLESS_1", 'module.user["robot"].aws_iam_access_key.this[0]') in found
     assert not any('"alice"' in resource and check == "CKV_KEYLESS_1" for check, resource in found)

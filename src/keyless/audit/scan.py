@@ -243,8 +243,7 @@ def scan_repository(path: str, name: str, excludes: tuple[str, ...] = (), progre
                             templates=list(found.templates))
     repo.errors.extend(FileError(name, rel, reason) for rel, reason in found.unreadable.items())
     units: list[tuple[str, Callable[[], Results]]] = []
-    parallel = (workers.default_jobs() if jobs is None else jobs) if workers.can_fork() else 1
-    batches = plan.batches(root, found.terraform_roots, parts=parallel) if found.terraform_roots else []
+    batches = plan.batches(root, found.terraform_roots, parts=workers.at_once(jobs)) if found.terraform_roots else []
     if len(batches) > 1 and not plan.batchable([*exclusions.regexes(), *(plan.outside_batch(root, b) for b in batches)]):
         batches = [found.terraform_roots]  # a path with a `]`: one run, as checkov alone would do
     for batch in batches:

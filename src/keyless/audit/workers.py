@@ -42,6 +42,11 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
+def at_once(jobs: int | None) -> int:
+    """How many units run at the same time for `--jobs` (None: one per CPU); 1 where forking is unsafe."""
+    return max(1, default_jobs() if jobs is None else jobs) if can_fork() else 1
+
+
 @lru_cache(maxsize=4)
 def warm_up(frameworks: tuple[str, ...] = ("terraform", "cloudformation")) -> None:
     """Load what the units need, once, in the parent (children inherit it through fork); only what
@@ -61,8 +66,8 @@ def warm_up(frameworks: tuple[str, ...] = ("terraform", "cloudformation")) -> No
 def run(units: list[tuple[str, Callable[[], T]]], jobs: int | None = None,
         progress: Progress | None = None, warm: tuple[str, ...] = ("terraform", "cloudformation")) -> Iterator[T]:
     """Each unit's result, in the order units finish; a unit's exception ends the run as EngineFailure."""
-    jobs = default_jobs() if jobs is None else jobs
-    if jobs <= 1 or len(units) <= 1 or not can_fork():
+    jobs = at_once(jobs)
+    if jobs <= 1 or len(units) <= 1:
         for label, work in units:
             interrupts.check()
             if progress is not None:

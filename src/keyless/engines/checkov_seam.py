@@ -395,12 +395,18 @@ def remembered_rendering() -> Iterator[dict[str, int]]:
     except ImportError:
         evaluate_terraform = None
     if evaluate_terraform is not None:
-        for name, remember in (("evaluate", _remember_evaluate), ("find_brackets_pairs", _remember_pairs),
-                               ("find_var_blocks", _remember_var_blocks)):
+        import copy
+
+        fresh = {  # how each helper's result is handed out again: a new object where callers may change it
+            "evaluate": lambda value: value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value),
+            "find_brackets_pairs": lambda pairs: [dict(pair) for pair in pairs],
+            "find_var_blocks": lambda blocks: [type(b)(b.full_str, b.var_only) for b in blocks],  # callers reverse and edit
+        }
+        for name, hand_out in fresh.items():
             original = getattr(evaluate_terraform, name, None)
             if callable(original):
                 patches.append((evaluate_terraform, name, original))
-                setattr(evaluate_terraform, name, remember(original, hits, name))
+                setattr(evaluate_terraform, name, _remembered(original, hand_out, hits, name))
     parser_class = _jsonpath_parser_class()
     if parser_class is not None:
         original = parser_class.parse_token_stream
@@ -413,32 +419,34 @@ def remembered_rendering() -> Iterator[dict[str, int]]:
             setattr(owner, name, original)
 
 
-_FAILED = object()
 _IMMUTABLE = (str, int, float, bool, type(None))
 
 
-def _remember_evaluate(evaluate: Callable[[Any], Any], hits: dict[str, int], name: str) -> Callable[[Any], Any]:
-    import copy
+def _remembered(function: Callable[..., Any], hand_out: Callable[[Any], Any], hits: dict[str, int],
+                name: str) -> Callable[..., Any]:
+    """`function` remembering its results by arguments. A failure is remembered too (the same string
+    fails the same way) and raised again as ValueError: only `evaluate` fails, and its one caller
+    (`_try_evaluate`) catches any Exception and falls back. A result holding a set is not remembered:
+    a copy of a set may iterate in another order, which would move `for_each` instances."""
+    memory: dict[tuple[Any, ...], tuple[bool, Any]] = {}
 
-    memory: dict[Any, tuple[Any, Any]] = {}
-
-    def remembered(input_str: Any) -> Any:
+    def remembered(*args: Any) -> Any:
         try:
-            outcome, value = memory[input_str]
+            ok, value = memory[args]
             hits[name] += 1
         except KeyError:
             try:
-                outcome, value = None, evaluate(input_str)
-            except Exception as error:  # remembered too: the same string fails the same way
-                outcome, value = _FAILED, str(error)
-            if outcome is None and _holds_set(value):
-                return value  # a copy of a set may iterate in another order (for_each instances would move)
-            memory[input_str] = (outcome, value)
-        except TypeError:  # not hashable: never expected, evaluate takes strings
-            return evaluate(input_str)
-        if outcome is _FAILED:
-            raise ValueError(value)  # its only caller (`_try_evaluate`) catches any Exception and falls back
-        return value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)  # a fresh object, as before
+                ok, value = True, function(*args)
+            except Exception as error:
+                ok, value = False, str(error)
+            if ok and _holds_set(value):
+                return value
+            memory[args] = (ok, value)
+        except TypeError:  # an argument that is not hashable: never expected, they are strings
+            return function(*args)
+        if not ok:
+            raise ValueError(value)
+        return hand_out(value)
 
     return remembered
 
@@ -451,40 +459,6 @@ def _holds_set(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_holds_set(v) for v in value)
     return False
-
-
-def _remember_pairs(find: Callable[..., Any], hits: dict[str, int], name: str) -> Callable[..., Any]:
-    memory: dict[tuple[Any, ...], list[dict[str, int]]] = {}
-
-    def remembered(input_str: str, starting: str, closing: str) -> list[dict[str, int]]:
-        key = (input_str, starting, closing)
-        pairs = memory.get(key)
-        if pairs is None:
-            pairs = memory[key] = find(input_str, starting, closing)
-        else:
-            hits[name] += 1
-        return [dict(pair) for pair in pairs]
-
-    return remembered
-
-
-def _remember_var_blocks(find: Callable[[str], Any], hits: dict[str, int], name: str) -> Callable[[str], Any]:
-    """`find_var_blocks` as `evaluate_terraform` calls it: a list of `VarBlockMatch` (two strings each),
-    handed out as a new list of new matches, since callers reverse the list and may edit a match."""
-    memory: dict[str, list[Any]] = {}
-
-    def remembered(value: str) -> list[Any]:
-        try:
-            blocks = memory.get(value)
-        except TypeError:
-            return find(value)
-        if blocks is None:
-            blocks = memory[value] = find(value)
-        else:
-            hits[name] += 1
-        return [type(block)(block.full_str, block.var_only) for block in blocks]
-
-    return remembered
 
 
 def _jsonpath_parser_class() -> Any:
