@@ -60,6 +60,9 @@ def _checkov(argv: Sequence[str]) -> int:
     from keyless.engines.checkov_sarif import install_sarif_repair
 
     install_sarif_repair()  # makes checkov's SARIF valid for keyless findings
+    from keyless.engines import collector
+
+    collector.freeze_imports()  # checkov.main has imported every runner (acts in the program's process only)
     checkov = Checkov(argv=[*args, *extra])  # parses the arguments and config files
     checkov_seam.skip_unread_debug_log(bool(getattr(checkov.config, "support", False)))
     return int(checkov.run() or 0)
@@ -68,6 +71,11 @@ def _checkov(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     command_line = argv is None  # the `keyless` program itself, not a call from Python
     argv = list(sys.argv[1:] if argv is None else argv)
+    scanning = argv[:1] == ["checkov"] or (argv[:1] == ["audit"] and argv[1:2] != ["merge"])
+    if command_line and scanning:
+        from keyless.engines import collector
+
+        collector.scan_thresholds()  # the program's own process only (engines/collector.py)
     if command_line and argv[:1] == ["audit"] and argv[1:2] != ["merge"]:
         from keyless.engines import checkov_seam
 

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from keyless.audit import interrupts
 from keyless.audit.progress import Progress
+from keyless.engines import collector
 
 T = TypeVar("T")
 
@@ -75,6 +76,7 @@ def run(units: list[tuple[str, Callable[[], T]]], jobs: int | None = None,
             yield work()
         return
     warm_up(warm)
+    collector.freeze_imports()  # the workers inherit it (acts in the `keyless` program's process only)
     context = multiprocessing.get_context("fork")
     pending = list(units)
     running: dict[Any, tuple[Any, str]] = {}
