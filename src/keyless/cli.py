@@ -71,12 +71,12 @@ def _checkov(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     command_line = argv is None  # the `keyless` program itself, not a call from Python
     argv = list(sys.argv[1:] if argv is None else argv)
-    scanning = argv[:1] == ["checkov"] or (argv[:1] == ["audit"] and argv[1:2] != ["merge"])
-    if command_line and scanning:
+    auditing = argv[:1] == ["audit"] and argv[1:2] != ["merge"]
+    if command_line and (auditing or argv[:1] == ["checkov"]):
         from keyless.engines import collector
 
         collector.scan_thresholds()  # the program's own process only (engines/collector.py)
-    if command_line and argv[:1] == ["audit"] and argv[1:2] != ["merge"]:
+    if command_line and auditing:
         from keyless.engines import checkov_seam
 
         # The audit runs keyless's checks only: checkov's built-in Terraform checks need not load.

@@ -56,7 +56,7 @@ def test_keyless_checks_without_rules_run_on_the_same_entities_and_find_nothing(
     """The variant that splits keyless's share: its checks run where keyless's run, with every call
     into the rules switched off (were the adapter to call them by another name, this would find keys)."""
     examples = ROOT / "examples"
-    with_rules, imported = _checkov_with(Path(checks_dir()), examples, "CKV_KEYLESS_*")
+    with_rules, _ = _checkov_with(Path(checks_dir()), examples, "CKV_KEYLESS_*")
     without_rules, imported_without = _checkov_with(without_rules_checks(tmp_path), examples, "CKV_KEYLESS_*")
     assert "keyless.engines.checkov_adapter" in imported_without
     for framework in ("terraform", "cloudformation"):
