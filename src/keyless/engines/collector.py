@@ -23,23 +23,20 @@ import gc
 # default ratios. See docs/benchmarks.md for the measurements behind it.
 YOUNG_THRESHOLD = 10_000
 
-_tuned = False
-
 
 def scan_thresholds() -> None:
     """Collect less often for the rest of this process (the `keyless` program only)."""
-    global _tuned
     if not gc.isenabled():  # someone turned the collector off on purpose: leave it off
         return
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
-    _tuned = True
 
 
 def freeze_imports() -> bool:
     """Leave everything alive now out of later collections, in a process `scan_thresholds` set; once
     the engines are imported, these objects live as long as the process. Whether it froze."""
-    if not _tuned or gc.get_freeze_count():
+    tuned = gc.isenabled() and gc.get_threshold()[0] == YOUNG_THRESHOLD
+    if not tuned or gc.get_freeze_count():
         return False
     gc.collect()
     gc.freeze()
